@@ -1,0 +1,39 @@
+"""vecmix: an attention output is a weighted mixture of value vectors.
+
+    s_i = q . k_i / sqrt(d_k),    alpha = softmax(s),    z = sum_i alpha_i v_i
+
+Numeric functions take and return numpy arrays; their exact twins take the same
+numbers and return SymPy matrices. Nothing here reads or writes files, prints or plots.
+
+>>> import vecmix
+>>> z, alpha = vecmix.attention([1.0, 0.0], [[1, 0], [0, 0], [-1, 0]], [[1, 0], [0, 1], [1, 1]], scale=1.0)
+>>> z.round(3)
+array([0.755, 0.335])
+"""
+
+from .attention import attention, softmax
+from .errors import VecmixError
+from .exact import as_exact, exact_attention, exact_number, exact_scores, exact_softmax, is_nonnegative, is_zero, to_numeric
+from .span import Elimination, SolutionSet, eliminate, in_span, null_space, solution_set
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Elimination",
+    "SolutionSet",
+    "VecmixError",
+    "as_exact",
+    "attention",
+    "eliminate",
+    "exact_attention",
+    "exact_number",
+    "exact_scores",
+    "exact_softmax",
+    "in_span",
+    "is_nonnegative",
+    "is_zero",
+    "null_space",
+    "softmax",
+    "solution_set",
+    "to_numeric",
+]

@@ -1,0 +1,251 @@
+"""Exact twins of the numeric path, in SymPy: numbers, scores, softmax weights, outputs.
+
+Vectors are SymPy column matrices (q, alpha and z are columns, as in z = V^T alpha);
+collections of vectors are matrices whose rows are the vectors (K has rows k_i, V has
+rows v_i). Decimals become the exact numbers they spell: 0.2 is 1/5, never the binary
+float nearest to it.
+"""
+
+import re
+from fractions import Fraction
+from numbers import Integral, Real
+
+import numpy as np
+import sympy as sp
+
+from ._checks import broadcast_mask, check_policy, check_qk, check_qkv, fully_masked_error
+from .errors import VecmixError
+
+__all__ = [
+    "as_exact",
+    "exact_attention",
+    "exact_number",
+    "exact_scores",
+    "exact_softmax",
+    "is_nonnegative",
+    "is_zero",
+    "to_numeric",
+]
+
+_DECIMAL = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE](?P<exp>[+-]?\d+))?(\s*/\s*[+-]?\d+)?\s*$")
+_MAX_EXPONENT = 400  # a decimal exponent beyond this is a typo, not a number to expand
+_DIGITS = 50  # working precision when an exact value is evaluated or compared numerically
+
+
+def exact_number(x, name="x"):
+    """The exact rational number that x spells.
+
+    Accepts integers, floats (read as the decimal they print as), strings holding a
+    decimal or a fraction, ``fractions.Fraction`` and SymPy rationals.
+
+    >>> exact_number(0.2), exact_number("1/3"), exact_number("-1.5e-2"), exact_number(7)
+    (1/5, 1/3, -3/200, 7)
+    >>> exact_number("two", name="q[0]")
+    Traceback (most recent call last):
+    ...
+    vecmix.errors.VecmixError: q[0] = 'two' is not a number: expected a decimal such as 0.5 or a fraction such as 1/3
+    """
+    if isinstance(x, sp.Rational):
+        return x
+    if isinstance(x, (bool, np.bool_)):
+        raise VecmixError(f"{name} = {x!r} is a truth value, not a number")
+    if isinstance(x, Integral):
+        return sp.Integer(int(x))
+    if isinstance(x, Fraction):
+        return sp.Rational(x.numerator, x.denominator)
+    if isinstance(x, np.floating):
+        x = str(x)  # numpy prints the shortest decimal that round-trips in its own precision
+    elif isinstance(x, Real) and not isinstance(x, sp.Basic):
+        x = repr(float(x))
+    if isinstance(x, str):
+        match = _DECIMAL.match(x)
+        if match and abs(int(match.group("exp") or 0)) <= _MAX_EXPONENT:
+            try:
+                f = Fraction(x.replace(" ", ""))
+            except ZeroDivisionError:
+                raise VecmixError(f"{name} = {x!r} divides by zero") from None
+            return sp.Rational(f.numerator, f.denominator)
+        if match:
+            raise VecmixError(f"{name} = {x!r} has an exponent beyond +-{_MAX_EXPONENT}")
+        raise VecmixError(
+            f"{name} = {x!r} is not a number: expected a decimal such as 0.5 or a fraction such as 1/3"
+        )
+    raise VecmixError(f"{name} = {x!r} ({type(x).__name__}) is not a number")
+
+
+def as_exact(x, name="x"):
+    """A vector (column matrix) or a matrix of exact rationals from nested lists.
+
+    A flat list is a column vector; a list of lists is a matrix whose rows are the inner
+    lists. Every entry goes through :func:`exact_number`.
+
+    >>> as_exact([0.2, "1/3"])
+    Matrix([
+    [1/5],
+    [1/3]])
+    >>> as_exact([[1, 0], [0, 1.5]])
+    Matrix([
+    [1,   0],
+    [0, 3/2]])
+    >>> as_exact([[1, 0], [2]], name="K")
+    Traceback (most recent call last):
+    ...
+    vecmix.errors.VecmixError: K has rows of different lengths: row 0 has 2 entries, row 1 has 1
+    """
+    if isinstance(x, sp.MatrixBase):
+        return sp.Matrix(x.rows, x.cols, [exact_number(v, f"{name}{_at(x, k)}") for k, v in enumerate(x)])
+    rows = x.tolist() if isinstance(x, np.ndarray) else x
+    if not isinstance(rows, (list, tuple)):
+        raise VecmixError(f"{name} must be a list of numbers or a list of vectors, got {type(rows).__name__}")
+    if len(rows) == 0:
+        raise VecmixError(f"{name} is empty: expected at least one number")
+    if all(isinstance(r, (list, tuple)) for r in rows):
+        lengths = [len(r) for r in rows]
+        for i, n in enumerate(lengths):
+            if n != lengths[0]:
+                raise VecmixError(
+                    f"{name} has rows of different lengths: row 0 has {lengths[0]} entries, row {i} has {n}"
+                )
+        if lengths[0] == 0:
+            raise VecmixError(f"{name} has empty rows: each vector needs at least one entry")
+        return sp.Matrix([[exact_number(v, f"{name}[{i}][{j}]") for j, v in enumerate(r)] for i, r in enumerate(rows)])
+    if any(isinstance(r, (list, tuple)) for r in rows):
+        raise VecmixError(f"{name} mixes numbers and lists: expected a list of numbers or a list of vectors")
+    return sp.Matrix([exact_number(v, f"{name}[{i}]") for i, v in enumerate(rows)])
+
+
+def exact_softmax(s, *, mask=None, fully_masked="raise"):
+    """Exact softmax weights of exact scores, as a column vector.
+
+    Each weight is written e^(s_i - s_min) / sum_j e^(s_j - s_min), the same number as
+    e^(s_i) / sum_j e^(s_j) with the smallest exponent zero. Masked entries (mask
+    False) get exactly 0.
+
+    >>> alpha = exact_softmax([1, 0, -1])
+    >>> list(alpha)
+    [exp(2)/(1 + E + exp(2)), E/(1 + E + exp(2)), 1/(1 + E + exp(2))]
+    >>> sp.simplify(sum(alpha))
+    1
+    """
+    s = list(s)
+    if not s:
+        raise VecmixError("s is empty: softmax needs at least one score")
+    check_policy(fully_masked)
+    allowed = broadcast_mask(mask, (len(s),))
+    return _softmax_row([sp.sympify(v) for v in s], allowed, fully_masked, row=0)
+
+
+def exact_scores(Q, K, *, scale=None):
+    """Exact scores S = Q K^T * scale (n_q x n_k); scale defaults to 1/sqrt(d_k).
+
+    >>> exact_scores([[1, 0]], [[1, 0], [0, 0], [-1, 0]], scale=1)
+    Matrix([[1, 0, -1]])
+    >>> exact_scores([[1, 1]], [[1, 0]])
+    Matrix([[sqrt(2)/2]])
+    """
+    Q, K = as_exact(Q, "Q"), as_exact(K, "K")
+    check_qk(Q.shape, K.shape)
+    scale = 1 / sp.sqrt(Q.cols) if scale is None else _exact_scale(scale)
+    return (Q * K.T) * scale  # (n_q, d_k) (d_k, n_k) -> (n_q, n_k)
+
+
+def exact_attention(Q, K, V, *, mask=None, causal=False, scale=None, fully_masked="raise"):
+    """Exact scaled dot-product attention: returns Z (n_q x d_v) and A (n_q x n_k).
+
+    Q, K and V are matrices whose rows are the queries, keys and values (one query is
+    ``[q]``); entries are read with :func:`exact_number`. ``scale`` defaults to
+    1/sqrt(d_k) with d_k the number of columns of Q, and may be any positive exact
+    number (``1/sympy.sqrt(2)``). ``mask``, ``causal`` and ``fully_masked`` mean what
+    they mean in :func:`vecmix.attention`.
+
+    >>> Z, A = exact_attention([[1, 0]], [[1, 0], [0, 0], [-1, 0]], [[1, 0], [0, 1], [1, 1]], scale=1)
+    >>> list(Z)
+    [(1 + exp(2))/(1 + E + exp(2)), (1 + E)/(1 + E + exp(2))]
+    """
+    Q, K, V = as_exact(Q, "Q"), as_exact(K, "K"), as_exact(V, "V")
+    check_qkv(Q.shape, K.shape, V.shape)
+    check_policy(fully_masked)
+    S = exact_scores(Q, K, scale=scale)  # (n_q, n_k)
+    allowed = broadcast_mask(mask, S.shape)
+    if causal:
+        allowed = allowed & np.tri(*S.shape, dtype=bool)  # (n_q, n_k), key j visible to query i iff j <= i
+    A = sp.Matrix.vstack(*(_softmax_row(list(S.row(i)), allowed[i], fully_masked, row=i).T for i in range(S.rows)))
+    Z = (A * V).applyfunc(sp.together)  # (n_q, n_k) (n_k, d_v) -> (n_q, d_v)
+    return Z, A
+
+
+def is_zero(expr):
+    """Decide exactly whether an exact expression is zero.
+
+    The expression is first cancelled as a rational function of its atoms (``E``,
+    ``exp(...)``, ``sqrt(...)``): a formal zero is a zero. Otherwise it is evaluated to
+    50 digits; a value that is still indistinguishable from zero is refused rather than
+    guessed.
+
+    >>> is_zero(sp.exp(2) / (1 + sp.E + sp.exp(2)) + (1 + sp.E) / (1 + sp.E + sp.exp(2)) - 1)
+    True
+    >>> is_zero(sp.E - sp.Rational(2718, 1000))
+    False
+    """
+    expr = sp.sympify(expr)
+    if expr.is_zero is not None:
+        return bool(expr.is_zero)
+    if sp.cancel(sp.together(expr)) == 0:
+        return True
+    value = expr.evalf(_DIGITS)
+    if value.is_Number and abs(value) > sp.Float(10) ** (10 - _DIGITS):
+        return False
+    raise VecmixError(f"cannot decide exactly whether {sp.sstr(expr)} is zero")
+
+
+def is_nonnegative(expr):
+    """Decide exactly whether an exact real expression is >= 0.
+
+    >>> is_nonnegative(sp.E / (1 + sp.E)), is_nonnegative(1 - sp.E)
+    (True, False)
+    """
+    expr = sp.sympify(expr)
+    if expr.is_nonnegative is not None:
+        return bool(expr.is_nonnegative)
+    return is_zero(expr) or bool(expr.evalf(_DIGITS) > 0)
+
+
+def to_numeric(M):
+    """An exact matrix or expression evaluated to a float64 numpy array (or float).
+
+    Each entry is evaluated to 50 digits first, so the float is the correctly rounded
+    value of the exact one.
+
+    >>> to_numeric(sp.Matrix([[sp.E, sp.Rational(1, 3)]]))
+    array([[2.71828183, 0.33333333]])
+    """
+    if isinstance(M, sp.MatrixBase):
+        return np.array([float(v.evalf(_DIGITS)) for v in M], dtype=np.float64).reshape(M.shape)
+    return float(sp.sympify(M).evalf(_DIGITS))
+
+
+def _softmax_row(s, allowed, fully_masked, row):
+    """Exact weights (column) of the scores s over the allowed entries."""
+    visible = [v for v, ok in zip(s, allowed) if ok]
+    if not visible:
+        if fully_masked == "raise":
+            raise fully_masked_error([(row,)])
+        fill = sp.Integer(0) if fully_masked == "zeros" else sp.nan
+        return sp.Matrix([fill] * len(s))
+    s_min = min(visible, key=lambda v: v.evalf(_DIGITS)) if len(visible) > 1 else visible[0]
+    e = [sp.exp(v - s_min) if ok else sp.Integer(0) for v, ok in zip(s, allowed)]
+    total = sp.Add(*e)
+    return sp.Matrix([w / total for w in e])
+
+
+def _exact_scale(scale):
+    """A positive, finite, exact scale factor (rational, or an exact real like 1/sqrt(2))."""
+    value = scale if isinstance(scale, sp.Basic) else exact_number(scale, "scale")
+    if value.free_symbols or not value.is_real or not value.is_finite:
+        raise VecmixError(f"scale = {scale!r} must be a finite real number")
+    return value
+
+
+def _at(M, k):
+    """'[i][j]' for the k-th entry of M in row-major order."""
+    return f"[{k // M.cols}][{k % M.cols}]"
