@@ -53,6 +53,7 @@ def exact_number(x, name="x"):
         return sp.Integer(int(x))
     if isinstance(x, Fraction):
         return sp.Rational(x.numerator, x.denominator)
+    given = x
     if isinstance(x, np.floating):
         x = str(x)  # numpy prints the shortest decimal that round-trips in its own precision
     elif isinstance(x, Real) and not isinstance(x, sp.Basic):
@@ -63,14 +64,14 @@ def exact_number(x, name="x"):
             try:
                 f = Fraction(x.replace(" ", ""))
             except ZeroDivisionError:
-                raise VecmixError(f"{name} = {x!r} divides by zero") from None
+                raise VecmixError(f"{name} = {given!r} divides by zero") from None
             return sp.Rational(f.numerator, f.denominator)
         if match:
-            raise VecmixError(f"{name} = {x!r} has an exponent beyond +-{_MAX_EXPONENT}")
+            raise VecmixError(f"{name} = {given!r} has an exponent beyond +-{_MAX_EXPONENT}")
         raise VecmixError(
-            f"{name} = {x!r} is not a number: expected a decimal such as 0.5 or a fraction such as 1/3"
+            f"{name} = {given!r} is not a number: expected a decimal such as 0.5 or a fraction such as 1/3"
         )
-    raise VecmixError(f"{name} = {x!r} ({type(x).__name__}) is not a number")
+    raise VecmixError(f"{name} = {given!r} ({type(given).__name__}) is not a number")
 
 
 def as_exact(x, name="x"):

@@ -1,0 +1,145 @@
+"""Figures of a mixture: values, their convex hull and the output; weights beside contributions.
+
+Figures are built on ``matplotlib.figure.Figure`` directly (no pyplot state, no GUI
+backend) and saved as SVG with a fixed hash salt and no date, so their bytes depend
+only on the numbers and the matplotlib version.
+"""
+
+import io
+
+import numpy as np
+from matplotlib import rc_context
+from matplotlib.figure import Figure
+
+COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+HULL_COLOR = "#9ecae1"
+OUTPUT_COLOR = "#222222"
+
+
+def projection(V):
+    """A linear map R^d -> R^2 for drawing vectors in the plane, and a caption note naming it.
+
+    d = 2 is drawn as it is; d = 1 on a line; d > 2 is projected onto the two leading
+    right singular vectors of V (a linear map, so the projected hull is the hull of
+    the projected values and the projected output stays inside it).
+
+    >>> P, note = projection(np.array([[1.0, 0.0], [0.0, 1.0]]))
+    >>> P.tolist(), note
+    ([[1.0, 0.0], [0.0, 1.0]], '')
+    """
+    V = np.asarray(V, dtype=float)
+    d = V.shape[1]
+    if d == 1:
+        return np.array([[1.0], [0.0]]), "The values are numbers, drawn on a line."
+    if d == 2:
+        return np.eye(2), ""
+    _, sing, Wt = np.linalg.svd(V)  # V (m, d) = U diag(sing) Wt, Wt (d, d)
+    P = Wt[:2].copy()  # (2, d): the two leading right singular vectors
+    for row in P:  # fix the sign so the drawing does not flip between LAPACK builds
+        row *= np.sign(row[np.argmax(np.abs(row))])
+    rank = int(np.sum(sing > sing[0] * 1e-12)) if sing.size else 0
+    kind = "it loses nothing, since the values span at most a plane" if rank <= 2 else (
+        "a shadow: the other directions are flattened")
+    return P, (f"The values live in R^{d}; this is a 2-D projection onto the two leading right "
+               f"singular vectors of V ({kind}).")
+
+
+def convex_hull(points):
+    """Vertices of the convex hull of 2-D points, counter-clockwise (Andrew's monotone chain).
+
+    >>> convex_hull(np.array([[0, 0], [1, 0], [1, 1], [0, 1], [0.5, 0.5]])).tolist()
+    [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]
+    """
+    pts = sorted(map(tuple, np.asarray(points, dtype=float)))
+    pts = list(dict.fromkeys(pts))
+    if len(pts) <= 2:
+        return np.array(pts)
+
+    def half(seq):
+        chain = []
+        for p in seq:
+            while len(chain) >= 2 and _cross(chain[-2], chain[-1], p) <= 0:
+                chain.pop()
+            chain.append(p)
+        return chain
+
+    lower, upper = half(pts), half(reversed(pts))
+    return np.array(lower[:-1] + upper[:-1])
+
+
+def mixture_figure(Vp, zp, names):
+    """Value vectors as arrows from the origin, their convex hull shaded, and the output z.
+
+    ``Vp`` (m, 2) and ``zp`` (2,) are already in the drawing plane.
+    """
+    fig = Figure(figsize=(5.6, 4.8))
+    ax = fig.add_subplot()
+    hull = convex_hull(Vp)
+    if len(hull) >= 3:
+        ax.fill(hull[:, 0], hull[:, 1], color=HULL_COLOR, alpha=0.35, label="convex hull of the values")
+    elif len(hull) == 2:
+        ax.plot(hull[:, 0], hull[:, 1], color=HULL_COLOR, lw=6, alpha=0.6, label="convex hull of the values")
+    for i, (v, name) in enumerate(zip(Vp, names)):
+        _arrow(ax, (0.0, 0.0), v, COLORS[i % len(COLORS)])
+        ax.annotate(name, v, textcoords="offset points", xytext=(6, 4), color=COLORS[i % len(COLORS)], fontsize=12)
+    ax.plot(*zp, marker="*", markersize=16, color=OUTPUT_COLOR, linestyle="none", label="output $z$")
+    ax.annotate("$z$", zp, textcoords="offset points", xytext=(8, -12), fontsize=13, color=OUTPUT_COLOR)
+    ax.plot(0, 0, marker="o", markersize=4, color="#555555", linestyle="none")
+    _frame(ax, np.vstack([Vp, zp[None, :], np.zeros((1, 2))]))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.07), ncol=2, fontsize=9, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def weights_figure(alpha, Vp, zp):
+    """Left: the weights alpha_i. Right: the contributions alpha_i v_i laid tip to tail, ending at z."""
+    fig = Figure(figsize=(10.0, 4.4))
+    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.25]})
+    colors = [COLORS[i % len(COLORS)] for i in range(len(alpha))]
+    bars = left.bar(range(len(alpha)), alpha, color=colors)
+    left.bar_label(bars, labels=[f"{a:.3f}" for a in alpha], fontsize=9)
+    left.set_xticks(range(len(alpha)), [f"$\\alpha_{{{i + 1}}}$" for i in range(len(alpha))])
+    left.set_ylim(0, max(1.0, float(np.max(alpha)) * 1.15))
+    left.set_ylabel("weight")
+    left.set_title("weights $\\alpha_i$ (what attention viewers show)", fontsize=10)
+
+    tip = np.zeros(2)
+    for i, (a, v) in enumerate(zip(alpha, Vp)):
+        _arrow(right, (0.0, 0.0), v, colors[i], alpha=0.25, lw=1.2)
+        _arrow(right, tip, tip + a * v, colors[i], lw=2.2)
+        tip = tip + a * v
+    right.plot(*zp, marker="*", markersize=16, color=OUTPUT_COLOR, linestyle="none")
+    right.annotate("$z$", zp, textcoords="offset points", xytext=(8, -12), fontsize=13, color=OUTPUT_COLOR)
+    right.set_title("contributions $\\alpha_i v_i$, tip to tail (faint: $v_i$)", fontsize=10)
+    _frame(right, np.vstack([Vp, zp[None, :], np.zeros((1, 2))]))
+    fig.tight_layout()
+    return fig
+
+
+def svg_bytes(fig):
+    """The figure as SVG bytes that depend only on its content and the matplotlib version."""
+    buffer = io.BytesIO()
+    with rc_context({"svg.hashsalt": "vecmix", "svg.fonttype": "path"}):
+        fig.savefig(buffer, format="svg", metadata={"Date": None})
+    return buffer.getvalue()
+
+
+def _arrow(ax, start, end, color, alpha=1.0, lw=2.0):
+    ax.annotate("", xy=tuple(end), xytext=tuple(start),
+                arrowprops={"arrowstyle": "-|>", "color": color, "lw": lw, "alpha": alpha, "shrinkA": 0, "shrinkB": 0})
+
+
+def _frame(ax, points):
+    """Equal axes that show every point with a margin (annotations do not autoscale)."""
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    pad = 0.12 * max(float(np.max(hi - lo)), 1e-9)
+    ax.set_xlim(lo[0] - pad, hi[0] + pad)
+    ax.set_ylim(lo[1] - pad, hi[1] + pad)
+    ax.set_aspect("equal", adjustable="box")
+    ax.axhline(0, color="#cccccc", lw=0.8, zorder=0)
+    ax.axvline(0, color="#cccccc", lw=0.8, zorder=0)
+    ax.grid(True, color="#eeeeee", lw=0.6)
+
+
+def _cross(o, a, b):
+    return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])

@@ -1,0 +1,103 @@
+"""Markdown and LaTeX pieces that render the same on GitHub, Quarto and MyST.
+
+Display math is ``$$`` on its own lines with blank lines around it and none inside;
+inline math is ``$...$``; tables are GFM pipe tables; images are relative links with
+an italic caption line.
+"""
+
+import sympy as sp
+
+SOURCES = {
+    "000": ("Vector Mixtures in Embeddings and Attention", "000_32d6096e9112cc52.txt"),
+    "001": ("Paper Lab: Attention as Weighted Vector Mixture", "001_8c65d19d1d0c4e45.txt"),
+    "002": ("Attention, Softmax, and Weighted Mixtures", "002_7fa86cbe478c569d.txt"),
+    "003": ("Why sum the softmax-weighted values? (Q&A)", "003_188c77765dbd8ce2.txt"),
+}
+
+
+def cite(page, section):
+    """A full citation of a source page: bold title, file name and section.
+
+    >>> cite("002", 5)
+    '**Attention, Softmax, and Weighted Mixtures** (`002_7fa86cbe478c569d.txt`, §5)'
+    """
+    title, filename = SOURCES[page]
+    return f"**{title}** (`{filename}`, §{section})"
+
+
+def tex(x):
+    """LaTeX for an exact number or expression (``E`` prints as e).
+
+    >>> tex(sp.exp(2) / (1 + sp.E + sp.exp(2)))
+    '\\\\frac{e^{2}}{1 + e + e^{2}}'
+    """
+    return sp.latex(sp.sympify(x))
+
+
+def column(entries, fmt=tex):
+    """A column vector in LaTeX.
+
+    >>> column([1, 0])
+    '\\\\begin{bmatrix} 1 \\\\\\\\ 0 \\\\end{bmatrix}'
+    """
+    return r"\begin{bmatrix} " + r" \\ ".join(fmt(v) for v in entries) + r" \end{bmatrix}"
+
+
+def tuple_tex(entries, fmt=tex):
+    """A vector written inline as a tuple, for tables and prose.
+
+    >>> tuple_tex([sp.Rational(1, 5), 0])
+    '(\\\\frac{1}{5}, 0)'
+    """
+    return "(" + ", ".join(fmt(v) for v in entries) + ")"
+
+
+def display(*lines):
+    """A display-math block: ``$$`` alone on its lines, blank lines around, none inside.
+
+    >>> print(display(r"z = V^\\top \\alpha"))
+    <BLANKLINE>
+    $$
+    z = V^\\top \\alpha
+    $$
+    <BLANKLINE>
+    """
+    body = "\n".join(line for line in lines if line.strip())
+    return f"\n$$\n{body}\n$$\n"
+
+
+def decimal(x, digits=3):
+    """A float for reading: fixed decimals in the ordinary range, else 3 significant digits.
+
+    >>> decimal(0.09003057), decimal(-2.0), decimal(1.5e-7), decimal(0.0)
+    ('0.090', '-2.000', '1.5e-07', '0.000')
+    """
+    x = float(x)
+    if x == 0 or 10.0 ** -digits <= abs(x) < 1e6:
+        return f"{x:.{digits}f}".replace("-0.000", "0.000")
+    return f"{x:.{digits}g}"
+
+
+def table(header, rows):
+    """A GFM pipe table; cells are converted with str and their pipes escaped.
+
+    >>> print(table(["i", "v_i"], [[1, "$(1, 0)$"]]))
+    | i | v_i |
+    | --- | --- |
+    | 1 | $(1, 0)$ |
+    """
+    def cells(row):
+        return "| " + " | ".join(str(c).replace("|", r"\|").replace("\n", " ") for c in row) + " |"
+
+    return "\n".join([cells(header), "| " + " | ".join("---" for _ in header) + " |", *map(cells, rows)])
+
+
+def image(path, alt, caption):
+    """A relative image link followed by its italic caption line.
+
+    >>> print(image("figures/mixture.svg", "values and output", "Figure 1. The output z."))
+    ![values and output](figures/mixture.svg)
+    <BLANKLINE>
+    *Figure 1. The output z.*
+    """
+    return f"![{alt}]({path})\n\n*{caption}*"

@@ -1,0 +1,98 @@
+"""Run a lab and write its report: ``python -m labs.reproduce lab=<name> [lab.<key>=<value> ...]``.
+
+The Hydra app is a thin shell over :func:`reproduce`, which tests and notebooks call
+with a config from :func:`compose_lab`:
+
+>>> cfg = compose_lab("attention_basic", ["lab.d_k=4"])
+>>> cfg.lab.d_k, list(cfg.lab.query)
+(4, [1, 0])
+"""
+
+import importlib
+import shlex
+import sys
+from pathlib import Path
+
+import hydra
+from hydra import compose, initialize_config_dir
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import OmegaConf
+
+from vecmix import VecmixError
+
+from .report import environment, render_json, render_markdown
+from .schema import register
+from .writer import ReportFolderError, write_folder
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "conf"
+
+
+def compose_lab(lab, overrides=()):
+    """The config of ``lab`` with ``overrides`` applied, composed as the command line would."""
+    register()
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        return compose(config_name="config", overrides=[f"lab={lab}", *overrides])
+
+
+def build(cfg, overrides=(), env=None):
+    """Run the lab that ``cfg`` names; return ({relative path: bytes} of its report folder, LabResult).
+
+    ``overrides`` are the command-line overrides, recorded in the regeneration command;
+    ``env`` replaces the recorded package versions (the gallery test re-renders with the
+    versions the committed report was made with).
+    """
+    from .figures import svg_bytes
+
+    name = cfg.lab.name
+    lab = importlib.import_module(f"labs.{name}")
+    result = lab.run(OmegaConf.to_container(cfg.lab, resolve=True))
+    task = task_overrides(name, overrides)
+    command = " ".join(shlex.quote(w) for w in ["python", "-m", "labs.reproduce", *task])
+    env = env or environment()
+    files = {
+        "report.md": render_markdown(result, command, env).encode(),
+        "results.json": render_json(result, command, OmegaConf.to_container(cfg, resolve=True), env).encode(),
+        ".hydra/config.yaml": OmegaConf.to_yaml(cfg, resolve=True).encode(),
+        ".hydra/overrides.yaml": OmegaConf.to_yaml(OmegaConf.create(task)).encode(),
+    }
+    files.update({f"figures/{file}": svg_bytes(fig) for file, fig in sorted(result.figures.items())})
+    return files, result
+
+
+def reproduce(cfg, out_dir, overrides=()):
+    """Run the lab that ``cfg`` names and write its report folder to ``out_dir`` atomically."""
+    files, result = build(cfg, overrides)
+    write_folder(out_dir, files)
+    return result
+
+
+def task_overrides(lab, overrides=()):
+    """The overrides that regenerate a report: the lab first, then the others as given.
+
+    >>> task_overrides("attention_basic", ["lab.query=[0,1]", "lab=attention_basic"])
+    ['lab=attention_basic', 'lab.query=[0,1]']
+    """
+    return [f"lab={lab}", *(o for o in overrides if not o.startswith("lab="))]
+
+
+@hydra.main(config_path="../conf", config_name="config", version_base="1.3")
+def main(cfg):
+    """Hydra entry point: run the lab into Hydra's output folder and say where the report is."""
+    hc = HydraConfig.get()
+    out_dir = Path(hc.runtime.output_dir)
+    try:
+        result = reproduce(cfg, out_dir, list(hc.overrides.task))
+    except (VecmixError, ReportFolderError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    report = out_dir / "report.md"
+    shown = report.relative_to(Path.cwd()) if report.is_relative_to(Path.cwd()) else report
+    failed = [c.id for c in result.claims if not c.holds]
+    summary = f"{len(result.claims) - len(failed)} of {len(result.claims)} claims reproduced"
+    print(f"{result.lab}: {summary}" + (f" (not reproduced: {', '.join(failed)})" if failed else ""))
+    print(f"report: {shown}")
+
+
+if __name__ == "__main__":
+    register()
+    main()

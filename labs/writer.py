@@ -1,0 +1,83 @@
+"""Write a report folder all at once: build it beside the target, then rename it into place.
+
+A run that fails half-way leaves the previous report complete and untouched; two runs
+that finish together leave one complete report, never a mix of both.
+"""
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+MARKER = "results.json"  # a folder holding this (or nothing) is a report folder we may replace
+_ATTEMPTS = 20
+
+
+class ReportFolderError(OSError):
+    """The target exists but is not a report folder, so it is not ours to replace."""
+
+
+def write_folder(target, files):
+    """Atomically make ``target`` hold exactly ``files`` ({relative path: bytes}).
+
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> write_folder(root / "lab", {"results.json": b"{}", "figures/a.svg": b"<svg/>"})
+    >>> sorted(p.relative_to(root / "lab").as_posix() for p in (root / "lab").rglob("*") if p.is_file())
+    ['figures/a.svg', 'results.json']
+    """
+    target = Path(target).absolute()
+    _check_replaceable(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".new", dir=target.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; a report folder is not
+    try:
+        for rel, data in files.items():
+            path = staging / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        _swap_into_place(staging, target)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _swap_into_place(staging, target):
+    """Rename staging to target, moving an existing target aside first; retry on a race."""
+    for _ in range(_ATTEMPTS):
+        old = None
+        if target.exists():
+            _check_replaceable(target)
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+            try:
+                os.replace(target, old / "previous")
+            except FileNotFoundError:  # another run moved it first: try again
+                continue
+        try:
+            os.rename(staging, target)
+        except OSError:  # another run put its report there in between: try again
+            if old is not None and (old / "previous").exists() and not target.exists():
+                os.rename(old / "previous", target)
+            continue
+        finally:
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+        return
+    raise ReportFolderError(f"could not move the new report into {target} after {_ATTEMPTS} attempts")
+
+
+def _check_replaceable(target):
+    """Refuse to replace a folder that is not an empty one or an earlier report, or that holds the cwd."""
+    if not target.exists():
+        return
+    if not target.is_dir():
+        raise ReportFolderError(f"{target} exists and is not a folder; choose another output folder")
+    cwd = Path.cwd().absolute()
+    if target == cwd or target in cwd.parents:
+        raise ReportFolderError(f"{target} holds the current folder; choose a folder of its own for the report")
+    entries = [p.name for p in target.iterdir() if p.name != ".hydra"]
+    if entries and MARKER not in entries:
+        raise ReportFolderError(
+            f"{target} holds files that are not a vecmix report ({', '.join(sorted(entries)[:3])}); "
+            "choose an empty folder or an earlier report folder"
+        )

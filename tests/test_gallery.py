@@ -1,0 +1,67 @@
+"""The committed gallery (reports/) must be what `python -m labs.gallery` makes now.
+
+Each report is re-rendered with the package versions it records, so a newer numpy on
+this machine does not make it stale; a change in the code, the configs or the numbers
+does. SVG bytes also depend on the matplotlib version, so figures are compared byte
+for byte only when it matches the recorded one.
+"""
+
+from importlib import metadata
+
+import pytest
+
+from labs import gallery
+from labs.schema import LABS
+
+FIX = "regenerate it with `python -m labs.gallery` and commit the result"
+
+
+def committed_files(lab):
+    folder = gallery.REPORTS / lab
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def built():
+    """Every lab rebuilt once, with the versions its committed report records."""
+    out = {}
+    for lab in LABS:
+        env = gallery.committed_environment(lab)
+        assert env is not None, f"reports/{lab}/ is missing: {FIX}"
+        out[lab] = (env, *gallery.build_lab(lab, env))
+    return out
+
+
+@pytest.fixture(params=list(LABS))
+def lab_files(request, built):
+    return (request.param, *built[request.param])
+
+
+def test_gallery_reports_are_current(lab_files):
+    lab, _, files, _ = lab_files
+    committed = committed_files(lab)
+    assert sorted(committed) == sorted(files), f"reports/{lab}/ has other files than a fresh run: {FIX}"
+    for name, data in files.items():
+        if not name.startswith("figures/"):
+            assert committed[name] == data, f"reports/{lab}/{name} is stale: {FIX}"
+
+
+def test_gallery_figures_are_current(lab_files):
+    lab, env, files, _ = lab_files
+    installed = metadata.version("matplotlib")
+    if env.get("matplotlib") != installed:
+        pytest.skip(f"reports/{lab} was drawn with matplotlib {env.get('matplotlib')}, this is {installed}")
+    committed = committed_files(lab)
+    for name, data in files.items():
+        if name.startswith("figures/"):
+            assert committed[name] == data, f"reports/{lab}/{name} is stale: {FIX}"
+
+
+def test_gallery_default_claims_are_all_reproduced(lab_files):
+    lab, _, _, result = lab_files
+    assert result.reproduced, [c.id for c in result.claims if not c.holds]
+
+
+def test_gallery_index_is_current(built):
+    results = [built[lab][2] for lab in LABS]
+    assert (gallery.REPORTS / "README.md").read_text() == gallery.index(results), f"reports/README.md is stale: {FIX}"
