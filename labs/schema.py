@@ -1,6 +1,7 @@
 """Config schemas: one dataclass per lab, registered with Hydra's ConfigStore.
 
-The YAML files in ``conf/lab/`` extend these schemas and state only the values, so a
+The YAML files in ``conf/lab/`` extend these schemas (``schema/lab/<name>``, a group of
+its own, so that ``lab=`` lists only labs) and state only the values, so a
 misspelled key or a value of the wrong type is refused by Hydra before a lab runs.
 Numbers are typed ``Any`` on purpose: a config may hold decimals (``0.2``) or
 fractions as strings (``1/3``), and the lab reads each one as the exact number it
@@ -39,10 +40,10 @@ def register():
     """Store the schemas where the YAML defaults lists find them (idempotent).
 
     >>> register()
-    >>> "attention_basic_schema.yaml" in ConfigStore.instance().list("lab")
+    >>> "attention_basic.yaml" in ConfigStore.instance().list("schema/lab")
     True
     """
     store = ConfigStore.instance()
     store.store(name="config_schema", node=Config)
     for name, node in LABS.items():
-        store.store(group="lab", name=f"{name}_schema", node=node)
+        store.store(group="schema/lab", name=name, node=node)
