@@ -71,6 +71,10 @@ def mixture_figure(Vp, zp, names):
     """Value vectors as arrows from the origin, their convex hull shaded, and the output z.
 
     ``Vp`` (m, 2) and ``zp`` (2,) are already in the drawing plane.
+
+    >>> f = mixture_figure(np.eye(2), np.array([0.5, 0.5]), ["$v_1$", "$v_2$"])
+    >>> len(f.axes), svg_bytes(f)[:5]
+    (1, b'<?xml')
     """
     fig = Figure(figsize=(5.6, 4.8))
     ax = fig.add_subplot()
@@ -92,7 +96,12 @@ def mixture_figure(Vp, zp, names):
 
 
 def weights_figure(alpha, Vp, zp):
-    """Left: the weights alpha_i. Right: the contributions alpha_i v_i laid tip to tail, ending at z."""
+    """Left: the weights alpha_i. Right: the contributions alpha_i v_i laid tip to tail, ending at z.
+
+    >>> f = weights_figure(np.array([0.25, 0.75]), np.eye(2), np.array([0.25, 0.75]))
+    >>> [ax.get_title()[:7] for ax in f.axes]
+    ['weights', 'contrib']
+    """
     fig = Figure(figsize=(10.0, 4.4))
     left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.25]})
     colors = [COLORS[i % len(COLORS)] for i in range(len(alpha))]
@@ -117,7 +126,12 @@ def weights_figure(alpha, Vp, zp):
 
 
 def svg_bytes(fig):
-    """The figure as SVG bytes that depend only on its content and the matplotlib version."""
+    """The figure as SVG bytes that depend only on its content and the matplotlib version.
+
+    >>> f = Figure()
+    >>> svg_bytes(f) == svg_bytes(f)
+    True
+    """
     buffer = io.BytesIO()
     with rc_context({"svg.hashsalt": "vecmix", "svg.fonttype": "path"}):
         fig.savefig(buffer, format="svg", metadata={"Date": None})

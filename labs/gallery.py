@@ -18,12 +18,22 @@ COMMAND = "python -m labs.gallery"
 
 
 def build_lab(lab, env=None):
-    """The report folder of ``lab`` in its default config: ({relative path: bytes}, LabResult)."""
+    """The report folder of ``lab`` in its default config: ({relative path: bytes}, LabResult).
+
+    >>> files, result = build_lab("attention_basic")
+    >>> b"python -m labs.reproduce lab=attention_basic" in files["report.md"]
+    True
+    """
     return build(compose_lab(lab), [], env)
 
 
 def index(results):
-    """reports/README.md: one row per lab with its title and how many claims were reproduced."""
+    """reports/README.md: one row per lab with its title and how many claims were reproduced.
+
+    >>> from labs.report import LabResult
+    >>> index([LabResult("demo", "Demo", "", [], [], [])]).splitlines()[-1]
+    '| [`demo`](demo/report.md) | Demo | 0 of 0 |'
+    """
     rows = [[f"[`{r.lab}`]({r.lab}/report.md)", r.title, f"{sum(c.holds for c in r.claims)} of {len(r.claims)}"]
             for r in results]
     return "\n".join([
@@ -49,7 +59,11 @@ def main():
 
 
 def committed_environment(lab):
-    """The package versions the committed report of ``lab`` was made with (None if absent)."""
+    """The package versions the committed report of ``lab`` was made with (None if absent).
+
+    >>> committed_environment("no_such_lab") is None
+    True
+    """
     path = REPORTS / lab / "results.json"
     return json.loads(path.read_text())["environment"] if path.exists() else None
 

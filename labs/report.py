@@ -40,7 +40,11 @@ class Claim:
         return "reproduced" if self.holds else "not reproduced"
 
     def to_json(self):
-        """The claim as results.json stores it."""
+        """The claim as results.json stores it.
+
+        >>> Claim("c1", "2 + 2 = 4", "none", "4", "4", True, True).to_json()["verdict"]
+        'reproduced'
+        """
         return {
             "id": self.id,
             "statement": self.statement,
@@ -61,7 +65,11 @@ class Value:
     exact: object = None
 
     def to_json(self):
-        """``{"numeric": ..., "exact": ...}`` with floats kept to 12 significant digits."""
+        """``{"numeric": ..., "exact": ...}`` with floats kept to 12 significant digits.
+
+        >>> Value("third", 1 / 3, sp.Rational(1, 3)).to_json()
+        {'numeric': 0.333333333333, 'exact': '1/3'}
+        """
         out = {"numeric": _rounded(self.numeric)}
         if self.exact is not None:
             out["exact"] = _exact_string(self.exact)
@@ -103,7 +111,13 @@ def environment():
 
 
 def render_markdown(result, command, env):
-    """The report: front matter, title, the lab's sections, claims, deviations, environment, command."""
+    """The report: front matter, title, the lab's sections, claims, deviations, environment, command.
+
+    >>> r = LabResult("demo", "Demo", "An intro.", ["## Body"], [Claim("c", "s", "000 §1", "1", "1", True, True)], [])
+    >>> md = render_markdown(r, "python -m labs.reproduce lab=demo", {"python": "3.11"})
+    >>> md.splitlines()[:3], "1 of 1 claims reproduced." in md
+    (['---', 'title: "Demo"', 'lab: demo'], True)
+    """
     counted = sum(c.holds for c in result.claims)
     claims_table = table(
         ["claim", "source", "expected", "observed", "verdict"],
@@ -146,7 +160,12 @@ def render_markdown(result, command, env):
 
 
 def render_json(result, command, config, env):
-    """results.json: the machine-readable twin of the report, with sorted keys."""
+    """results.json: the machine-readable twin of the report, with sorted keys.
+
+    >>> r = LabResult("demo", "Demo", "", [], [], [Value("z", [0.5], [sp.Rational(1, 2)])])
+    >>> json.loads(render_json(r, "cmd", {}, {}))["values"]
+    {'z': {'exact': ['1/2'], 'numeric': [0.5]}}
+    """
     doc = {
         "lab": result.lab,
         "title": result.title,

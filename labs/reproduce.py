@@ -40,6 +40,10 @@ def build(cfg, overrides=(), env=None):
     ``overrides`` are the command-line overrides, recorded in the regeneration command;
     ``env`` replaces the recorded package versions (the gallery test re-renders with the
     versions the committed report was made with).
+
+    >>> files, result = build(compose_lab("attention_basic"))
+    >>> sorted(files)[2:], result.reproduced
+    (['figures/mixture.svg', 'figures/weights.svg', 'report.md', 'results.json'], True)
     """
     from .figures import svg_bytes
 
@@ -60,7 +64,13 @@ def build(cfg, overrides=(), env=None):
 
 
 def reproduce(cfg, out_dir, overrides=()):
-    """Run the lab that ``cfg`` names and write its report folder to ``out_dir`` atomically."""
+    """Run the lab that ``cfg`` names and write its report folder to ``out_dir`` atomically.
+
+    >>> import tempfile
+    >>> out = Path(tempfile.mkdtemp()) / "run"
+    >>> reproduce(compose_lab("attention_basic", ["lab.d_k=2"]), out).reproduced, (out / "report.md").exists()
+    (True, True)
+    """
     files, result = build(cfg, overrides)
     write_folder(out_dir, files)
     return result

@@ -62,7 +62,11 @@ class SolutionSet:
 
     @property
     def dimension(self):
-        """The dimension of the solution set (a point 0, a line 1, ...); -1 when empty."""
+        """The dimension of the solution set (a point 0, a line 1, ...); -1 when empty.
+
+        >>> solution_set([[1, 0], [0, 1], [1, 1]], [1, 1]).dimension, solution_set([[1, 0]], [0, 1]).dimension
+        (1, -1)
+        """
         return len(self.directions) if self.consistent else -1
 
     def contains(self, c):
