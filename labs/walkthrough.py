@@ -21,6 +21,7 @@ from vecmix import (
     in_span,
     is_nonnegative,
     is_zero,
+    one_fraction,
     solution_set,
     to_numeric,
 )
@@ -65,7 +66,7 @@ class Walkthrough:
 
     @property
     def weights_sum(self):
-        return sp.cancel(sp.Add(*self.alpha))
+        return one_fraction(sp.Add(*self.alpha))
 
     @property
     def errors(self):
@@ -289,7 +290,7 @@ def _kind(dimension):
 
 def _factored(alpha):
     """alpha in LaTeX with its common denominator factored out when there is one."""
-    parts = [sp.fraction(sp.together(a)) for a in alpha]
+    parts = [sp.fraction(one_fraction(a)) for a in alpha]
     dens = {den for _, den in parts}
     if len(dens) == 1 and dens != {1}:
         return rf"\frac{{1}}{{{tex(dens.pop())}}} {column([num for num, _ in parts])}"

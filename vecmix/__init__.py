@@ -13,7 +13,7 @@ array([0.755, 0.335])
 
 from .attention import attention, softmax
 from .errors import VecmixError
-from .exact import as_exact, exact_attention, exact_number, exact_scores, exact_softmax, is_nonnegative, is_zero, to_numeric
+from .exact import as_exact, exact_attention, exact_number, exact_scores, exact_softmax, is_nonnegative, is_zero, one_fraction, to_numeric
 from .span import Elimination, SolutionSet, eliminate, in_span, null_space, solution_set
 
 __version__ = "0.1.0"
@@ -33,6 +33,7 @@ __all__ = [
     "is_nonnegative",
     "is_zero",
     "null_space",
+    "one_fraction",
     "softmax",
     "solution_set",
     "to_numeric",

@@ -24,6 +24,7 @@ __all__ = [
     "exact_softmax",
     "is_nonnegative",
     "is_zero",
+    "one_fraction",
     "to_numeric",
 ]
 
@@ -133,7 +134,8 @@ def exact_softmax(s, *, mask=None, fully_masked="raise"):
         raise VecmixError("s is empty: softmax needs at least one score")
     check_policy(fully_masked)
     allowed = broadcast_mask(mask, (len(s),))
-    return _softmax_row([sp.sympify(v) for v in s], allowed, fully_masked, row=0)
+    e, total = _exponentials([sp.sympify(v) for v in s], allowed, fully_masked, row=0)
+    return sp.Matrix([w / total for w in e])
 
 
 def exact_scores(Q, K, *, scale=None):
@@ -170,18 +172,37 @@ def exact_attention(Q, K, V, *, mask=None, causal=False, scale=None, fully_maske
     allowed = broadcast_mask(mask, S.shape)
     if causal:
         allowed = allowed & np.tri(*S.shape, dtype=bool)  # (n_q, n_k), key j visible to query i iff j <= i
-    A = sp.Matrix.vstack(*(_softmax_row(list(S.row(i)), allowed[i], fully_masked, row=i).T for i in range(S.rows)))
-    Z = (A * V).applyfunc(sp.together)  # (n_q, n_k) (n_k, d_v) -> (n_q, d_v)
+    A, Z = sp.zeros(*S.shape), sp.zeros(S.rows, V.cols)  # (n_q, n_k), (n_q, d_v)
+    for t in range(S.rows):
+        e, total = _exponentials(list(S.row(t)), allowed[t], fully_masked, row=t)
+        A[t, :] = sp.Matrix([[w / total for w in e]])  # alpha_i = e_i / total
+        # z = sum_i alpha_i v_i = (sum_i e_i v_i) / total: one fraction, no gcd work.
+        Z[t, :] = sp.Matrix([[sp.Add(*(e[i] * V[i, c] for i in range(V.rows))) / total for c in range(V.cols)]])
     return Z, A
+
+
+def one_fraction(expr):
+    """expr as one fraction: terms over the same denominator are added, the numerator expanded.
+
+    Softmax weights share one denominator, so their sums need no gcd computations
+    (``sympy.together`` spends most of its time on those).
+
+    >>> D = 1 + sp.E + sp.exp(2)
+    >>> one_fraction(sp.exp(2) / D + 1 / D)
+    (1 + exp(2))/(1 + E + exp(2))
+    """
+    formal, back = _formal(expr)
+    numerator, denominator = formal.as_numer_denom()
+    return (sp.expand(numerator) / denominator).xreplace(back)
 
 
 def is_zero(expr):
     """Decide exactly whether an exact expression is zero.
 
-    The expression is first cancelled as a rational function of its atoms (``E``,
-    ``exp(...)``, ``sqrt(...)``): a formal zero is a zero. Otherwise it is evaluated to
-    50 digits; a value that is still indistinguishable from zero is refused rather than
-    guessed.
+    Each ``E`` and ``exp(...)`` is replaced by an independent symbol and the result is
+    cancelled as a rational function: a formal zero is a zero. Otherwise the expression
+    is evaluated to 50 digits; a value still indistinguishable from zero is refused
+    rather than guessed.
 
     >>> is_zero(sp.exp(2) / (1 + sp.E + sp.exp(2)) + (1 + sp.E) / (1 + sp.E + sp.exp(2)) - 1)
     True
@@ -189,9 +210,10 @@ def is_zero(expr):
     False
     """
     expr = sp.sympify(expr)
-    if expr.is_zero is not None:
-        return bool(expr.is_zero)
-    if sp.cancel(sp.together(expr)) == 0:
+    if expr.is_Number:
+        return expr == 0
+    formal, _ = _formal(expr)
+    if sp.expand(formal.as_numer_denom()[0]) == 0:
         return True
     value = expr.evalf(_DIGITS)
     if value.is_Number and abs(value) > sp.Float(10) ** (10 - _DIGITS):
@@ -202,13 +224,35 @@ def is_zero(expr):
 def is_nonnegative(expr):
     """Decide exactly whether an exact real expression is >= 0.
 
-    >>> is_nonnegative(sp.E / (1 + sp.E)), is_nonnegative(1 - sp.E)
-    (True, False)
+    Sums, products and quotients of positive rationals and exponentials are positive by
+    their structure; anything else is decided by its sign at 50 digits, or by
+    :func:`is_zero` when that sign is too small to trust.
+
+    >>> is_nonnegative(sp.E / (1 + sp.E)), is_nonnegative(1 - sp.E), is_nonnegative(sp.Integer(0))
+    (True, False, True)
     """
     expr = sp.sympify(expr)
-    if expr.is_nonnegative is not None:
-        return bool(expr.is_nonnegative)
-    return is_zero(expr) or bool(expr.evalf(_DIGITS) > 0)
+    if expr.is_Number:
+        return bool(expr >= 0)
+    if _positive_by_structure(expr):
+        return True
+    value = expr.evalf(_DIGITS)
+    if value.is_Number and abs(value) > sp.Float(10) ** (10 - _DIGITS):
+        return bool(value > 0)
+    return is_zero(expr)
+
+
+def _positive_by_structure(expr):
+    """True when expr is built from positive numbers, exponentials, sums, products and powers."""
+    if expr.is_Number:
+        return expr > 0
+    if expr is sp.E or isinstance(expr, sp.exp):
+        return True
+    if isinstance(expr, (sp.Add, sp.Mul)):
+        return all(_positive_by_structure(a) for a in expr.args)
+    if isinstance(expr, sp.Pow):
+        return _positive_by_structure(expr.base) and expr.exp.is_real is True
+    return False
 
 
 def to_numeric(M):
@@ -225,18 +269,31 @@ def to_numeric(M):
     return float(sp.sympify(M).evalf(_DIGITS))
 
 
-def _softmax_row(s, allowed, fully_masked, row):
-    """Exact weights (column) of the scores s over the allowed entries."""
+def _formal(expr):
+    """expr with each E and exp(...) replaced by an independent symbol, and the map back.
+
+    Rational-function arithmetic on the formal copy is exact (a formal identity holds for
+    any values of the symbols) and skips SymPy's assumption queries on exponentials.
+    """
+    expr = sp.sympify(expr)
+    atoms = sorted(expr.atoms(sp.exp, type(sp.E)), key=sp.default_sort_key)
+    forward = {a: sp.Dummy(f"x{i}") for i, a in enumerate(atoms)}
+    return expr.xreplace(forward), {v: k for k, v in forward.items()}
+
+
+def _exponentials(s, allowed, fully_masked, row):
+    """(e, total): e_i = exp(s_i - s_min) over the allowed entries (0 elsewhere) and their sum.
+
+    A row with no allowed entry gets the fill that ``fully_masked`` names, over 1.
+    """
     visible = [v for v, ok in zip(s, allowed) if ok]
     if not visible:
         if fully_masked == "raise":
             raise fully_masked_error([(row,)])
-        fill = sp.Integer(0) if fully_masked == "zeros" else sp.nan
-        return sp.Matrix([fill] * len(s))
+        return [sp.Integer(0) if fully_masked == "zeros" else sp.nan] * len(s), sp.Integer(1)
     s_min = min(visible, key=lambda v: v.evalf(_DIGITS)) if len(visible) > 1 else visible[0]
     e = [sp.exp(v - s_min) if ok else sp.Integer(0) for v, ok in zip(s, allowed)]
-    total = sp.Add(*e)
-    return sp.Matrix([w / total for w in e])
+    return e, sp.Add(*e)
 
 
 def _exact_scale(scale):

@@ -19,7 +19,7 @@ import sympy as sp
 from sympy.polys.matrices import DomainMatrix
 
 from .errors import VecmixError
-from .exact import as_exact, exact_number, is_zero
+from .exact import as_exact, exact_number, is_zero, one_fraction
 
 __all__ = ["Elimination", "SolutionSet", "eliminate", "in_span", "null_space", "solution_set"]
 
@@ -127,7 +127,7 @@ def solution_set(V, z, elimination=None):
     z = _column(z, "z")
     if z.shape != (d, 1):
         raise VecmixError(f"z has shape {z.shape}, but the values live in R^{d}: expected ({d}, 1)")
-    w = (E.transform * z).applyfunc(sp.together)  # (d, d) (d, 1) -> (d, 1)
+    w = (E.transform * z).applyfunc(one_fraction)  # (d, d) (d, 1) -> (d, 1)
     if not all(is_zero(w[i]) for i in range(E.rank, d)):
         return SolutionSet(E.V, z, None, E.null_space)
     c = sp.zeros(m, 1)
