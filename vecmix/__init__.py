@@ -14,6 +14,8 @@ array([0.755, 0.335])
 from .attention import attention, softmax
 from .errors import VecmixError
 from .exact import as_exact, exact_attention, exact_number, exact_scores, exact_softmax, is_nonnegative, is_zero, one_fraction, to_numeric
+from .hull import affine_solution_set, distance_to_span, in_hull
+from .multihead import exact_multihead_attention, multihead_attention
 from .span import Elimination, SolutionSet, eliminate, in_span, null_space, solution_set
 
 __version__ = "0.1.0"
@@ -22,16 +24,21 @@ __all__ = [
     "Elimination",
     "SolutionSet",
     "VecmixError",
+    "affine_solution_set",
     "as_exact",
     "attention",
+    "distance_to_span",
     "eliminate",
     "exact_attention",
+    "exact_multihead_attention",
     "exact_number",
     "exact_scores",
     "exact_softmax",
+    "in_hull",
     "in_span",
     "is_nonnegative",
     "is_zero",
+    "multihead_attention",
     "null_space",
     "one_fraction",
     "softmax",

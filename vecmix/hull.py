@@ -1,0 +1,98 @@
+"""Exact questions about convex combinations: hull membership, affine coordinates, distances.
+
+Weights that are nonnegative and sum to one make a convex combination; its output lies
+in the convex hull of the values. Weights that sum to one but may be negative make an
+affine combination; every output of that kind lies in the affine hull.
+"""
+
+from itertools import combinations
+
+import sympy as sp
+from sympy.polys.matrices import DomainMatrix
+
+from .errors import VecmixError
+from .exact import as_exact, is_nonnegative, one_fraction
+from .span import _column, eliminate, solution_set
+
+__all__ = ["affine_solution_set", "distance_to_span", "in_hull"]
+
+MAX_SUBSETS = 20000  # the exact hull test enumerates bases; past this it refuses rather than crawl
+
+
+def affine_solution_set(V, z):
+    """All c with V^T c = z and sum(c) = 1: the affine coordinates of z with respect to the values.
+
+    The set is a single point exactly when the values are affinely independent, so
+    weights that sum to one can be read back from the output.
+
+    >>> S = affine_solution_set([[0, 0], [1, 0], [0, 1]], ["1/4", "1/2"])
+    >>> S.particular.T, S.dimension
+    (Matrix([[1/4, 1/4, 1/2]]), 0)
+    >>> affine_solution_set([[0], [1], [2]], [1]).dimension  # three values on a line: a family
+    1
+    """
+    V = as_exact(V, "V")
+    z = _column(z, "z")
+    lifted = V.row_join(sp.ones(V.rows, 1))  # (m, d + 1): each v_i with a trailing 1
+    return solution_set(lifted, z.col_join(sp.Matrix([1])))
+
+
+def in_hull(V, z):
+    """Exactly whether z is a convex combination of the rows of V; returns (inside, weights).
+
+    ``weights`` is a certificate (c >= 0, sum 1, V^T c = z) when inside, else None. By
+    Caratheodory's theorem, z is inside exactly when some affinely independent subset of
+    the values holds it with nonnegative coordinates, so the test solves each such
+    subset exactly; it refuses inputs with more than 20000 subsets to try.
+
+    >>> inside, c = in_hull([[0, 0], [1, 0], [0, 1]], ["1/4", "1/4"])
+    >>> inside, c.T
+    (True, Matrix([[1/2, 1/4, 1/4]]))
+    >>> in_hull([[0, 0], [1, 0], [0, 1]], [1, 1])
+    (False, None)
+    """
+    V = as_exact(V, "V")
+    z = _column(z, "z")
+    S = affine_solution_set(V, z)
+    if not S.consistent:
+        return False, None
+    if all(is_nonnegative(c) for c in S.particular):
+        return True, S.particular
+    if S.dimension == 0:
+        return False, None
+    lifted = V.row_join(sp.ones(V.rows, 1))  # (m, d + 1)
+    r = eliminate(lifted).rank
+    count = sp.binomial(V.rows, r)
+    if count > MAX_SUBSETS:
+        raise VecmixError(f"the exact hull test would try {count} subsets of the {V.rows} values (limit {MAX_SUBSETS})")
+    for subset in combinations(range(V.rows), r):
+        sub = solution_set(lifted.extract(list(subset), list(range(lifted.cols))), z.col_join(sp.Matrix([1])))
+        if sub.consistent and sub.dimension == 0 and all(is_nonnegative(c) for c in sub.particular):
+            c = sp.zeros(V.rows, 1)
+            for i, ci in zip(subset, sub.particular):
+                c[i] = ci
+            return True, c
+    return False, None
+
+
+def distance_to_span(V, z):
+    """The exact Euclidean distance from z to the span of the rows of V.
+
+    It is the length of z's component in the orthogonal complement: with a complement
+    basis N (columns), that component is N (N^T N)^-1 N^T z.
+
+    >>> distance_to_span([[1, 0, 0], [0, 1, 0]], [3, 4, 12])
+    12
+    >>> distance_to_span([[1, 1]], [1, 0])
+    sqrt(2)/2
+    """
+    E = eliminate(V)
+    z = _column(z, "z")
+    if z.rows != E.V.cols:
+        raise VecmixError(f"z has shape {z.shape}, but the values live in R^{E.V.cols}: expected ({E.V.cols}, 1)")
+    if not E.complement:
+        return sp.Integer(0)
+    N = sp.Matrix.hstack(*E.complement)  # (d, k), rational
+    gram_inv = DomainMatrix.from_Matrix(N.T * N).convert_to(sp.QQ).inv().to_Matrix()  # (k, d) (d, k) -> (k, k)
+    Nz = N.T * z  # (k, d) (d, 1) -> (k, 1)
+    return sp.sqrt(one_fraction((Nz.T * gram_inv * Nz)[0]))  # (1, k) (k, k) (k, 1) -> (1, 1)
