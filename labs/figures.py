@@ -67,16 +67,20 @@ def convex_hull(points):
     return np.array(lower[:-1] + upper[:-1])
 
 
-def mixture_figure(Vp, zp, names):
-    """Value vectors as arrows from the origin, their convex hull shaded, and the output z.
+MARKERS = ("*", "D", "s", "P", "X", "^", "v", "o")
 
-    ``Vp`` (m, 2) and ``zp`` (2,) are already in the drawing plane.
 
-    >>> f = mixture_figure(np.eye(2), np.array([0.5, 0.5]), ["$v_1$", "$v_2$"])
+def mixture_figure(Vp, names, outputs):
+    """Value vectors as arrows from the origin, their convex hull shaded, and output points.
+
+    ``Vp`` (m, 2) holds the values in the drawing plane, ``names`` their labels, and
+    ``outputs`` a list of (label, point (2,)) drawn as distinct markers.
+
+    >>> f = mixture_figure(np.eye(2), ["$v_1$", "$v_2$"], [("$z$", np.array([0.5, 0.5]))])
     >>> len(f.axes), svg_bytes(f)[:5]
     (1, b'<?xml')
     """
-    fig = Figure(figsize=(5.6, 4.8))
+    fig = Figure(figsize=(5.6, 5.0))
     ax = fig.add_subplot()
     hull = convex_hull(Vp)
     if len(hull) >= 3:
@@ -86,11 +90,97 @@ def mixture_figure(Vp, zp, names):
     for i, (v, name) in enumerate(zip(Vp, names)):
         _arrow(ax, (0.0, 0.0), v, COLORS[i % len(COLORS)])
         ax.annotate(name, v, textcoords="offset points", xytext=(6, 4), color=COLORS[i % len(COLORS)], fontsize=12)
-    ax.plot(*zp, marker="*", markersize=16, color=OUTPUT_COLOR, linestyle="none", label="output $z$")
-    ax.annotate("$z$", zp, textcoords="offset points", xytext=(8, -12), fontsize=13, color=OUTPUT_COLOR)
+    for k, (label, point) in enumerate(outputs):
+        ax.plot(*point, marker=MARKERS[k % len(MARKERS)], markersize=14 if k == 0 else 9, color=OUTPUT_COLOR,
+                markerfacecolor=OUTPUT_COLOR if k == 0 else "white", linestyle="none", label=label)
     ax.plot(0, 0, marker="o", markersize=4, color="#555555", linestyle="none")
-    _frame(ax, np.vstack([Vp, zp[None, :], np.zeros((1, 2))]))
+    _frame(ax, np.vstack([Vp, np.zeros((1, 2)), *[np.asarray(p)[None, :] for _, p in outputs]]))
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.07), ncol=2, fontsize=9, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def paths_figure(Vp, names, paths, zp):
+    """Several coefficient vectors, each drawn as its terms c_i v_i laid tip to tail, all ending at z.
+
+    ``paths`` is a list of (label, coefficients (m,)); faint arrows show the values themselves.
+
+    >>> f = paths_figure(np.eye(2), ["$v_1$", "$v_2$"], [("c", np.array([0.5, 0.5]))], np.array([0.5, 0.5]))
+    >>> len(f.axes)
+    1
+    """
+    fig = Figure(figsize=(5.8, 5.0))
+    ax = fig.add_subplot()
+    for i, (v, name) in enumerate(zip(Vp, names)):
+        _arrow(ax, (0.0, 0.0), v, COLORS[i % len(COLORS)], alpha=0.3, lw=1.2)
+        ax.annotate(name, v, textcoords="offset points", xytext=(6, 4), color=COLORS[i % len(COLORS)], fontsize=12)
+    styles = ("-", "--", ":", "-.")
+    points = [np.zeros((1, 2)), Vp, zp[None, :]]
+    for k, (label, c) in enumerate(paths):
+        tip = np.zeros(2)
+        for i, (ci, v) in enumerate(zip(c, Vp)):
+            if ci != 0:
+                _arrow(ax, tip, tip + ci * v, COLORS[i % len(COLORS)], lw=2.0, linestyle=styles[k % len(styles)])
+                tip = tip + ci * v
+                points.append(tip[None, :])
+        ax.plot([], [], color="#444444", linestyle=styles[k % len(styles)], label=label)
+    ax.plot(*zp, marker="*", markersize=15, color=OUTPUT_COLOR, linestyle="none", label="the same output $z$")
+    _frame(ax, np.vstack(points))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.07), ncol=2, fontsize=9, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def heatmaps(panels, suptitle=None):
+    """Attention-weight heatmaps side by side; ``panels`` is a list of (title, A, row_labels, col_labels).
+
+    Each cell shows its weight; exact zeros (masked keys) are printed as a blank cell.
+
+    >>> f = heatmaps([("no mask", np.full((2, 2), 0.5), ["a", "b"], ["a", "b"])])
+    >>> [ax.get_title() for ax in f.axes]
+    ['no mask']
+    """
+    n = len(panels)
+    width = max(len(p[3]) for p in panels)
+    fig = Figure(figsize=(0.9 + (1.0 + 0.62 * width) * n, 1.4 + 0.55 * max(len(p[2]) for p in panels)))
+    axes = fig.subplots(1, n, squeeze=False)[0]
+    for ax, (title, A, rows, cols) in zip(axes, panels):
+        A = np.asarray(A, dtype=float)
+        ax.imshow(np.where(np.isnan(A), 0.0, A), cmap="Blues", vmin=0.0, vmax=1.0, aspect="auto")
+        for (i, j), a in np.ndenumerate(A):
+            if a != 0:
+                ax.text(j, i, f"{a:.2f}", ha="center", va="center", fontsize=8, color="white" if a > 0.6 else "#222222")
+        ax.set_xticks(range(len(cols)), cols, rotation=45, ha="right", fontsize=9)
+        ax.set_yticks(range(len(rows)), rows, fontsize=9)
+        ax.set_xlabel("key", fontsize=9)
+        ax.set_ylabel("query", fontsize=9)
+        ax.set_title(title, fontsize=10)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def grouped_bars(labels, series, ylabel, title=""):
+    """Bars for several series over the same labels; ``series`` is a list of (name, values).
+
+    >>> f = grouped_bars(["a", "b"], [("weight", [0.6, 0.4]), ("effect", [0.0, 1.0])], "size")
+    >>> len(f.axes[0].patches)
+    4
+    """
+    fig = Figure(figsize=(1.6 + 0.9 * len(labels) * max(1, len(series) / 2), 3.8))
+    ax = fig.add_subplot()
+    width = 0.8 / len(series)
+    x = np.arange(len(labels))
+    for k, (name, values) in enumerate(series):
+        bars = ax.bar(x + (k - (len(series) - 1) / 2) * width, values, width, label=name, color=COLORS[k % len(COLORS)])
+        ax.bar_label(bars, labels=[f"{v:.3f}" for v in values], fontsize=7)
+    ax.set_xticks(x, labels)
+    ax.axhline(0, color="#888888", lw=0.8)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=9, frameon=False)
     fig.tight_layout()
     return fig
 
@@ -138,9 +228,10 @@ def svg_bytes(fig):
     return buffer.getvalue()
 
 
-def _arrow(ax, start, end, color, alpha=1.0, lw=2.0):
+def _arrow(ax, start, end, color, alpha=1.0, lw=2.0, linestyle="-"):
     ax.annotate("", xy=tuple(end), xytext=tuple(start),
-                arrowprops={"arrowstyle": "-|>", "color": color, "lw": lw, "alpha": alpha, "shrinkA": 0, "shrinkB": 0})
+                arrowprops={"arrowstyle": "-|>", "color": color, "lw": lw, "alpha": alpha, "shrinkA": 0, "shrinkB": 0,
+                            "linestyle": linestyle})
 
 
 def _frame(ax, points):

@@ -2,6 +2,9 @@
 
 from numbers import Integral
 
+import numpy as np
+import sympy as sp
+
 from vecmix import VecmixError, as_exact
 
 
@@ -50,3 +53,35 @@ def read_positive_int(value, key):
     if isinstance(value, bool) or not isinstance(value, Integral) or value <= 0:
         raise VecmixError(f"{key} = {value!r} must be a positive integer")
     return int(value)
+
+
+def read_labels(value, key, count):
+    """A list of ``count`` token labels (strings).
+
+    >>> read_labels(["i", "love", "sushi"], "lab.tokens", 3)
+    ['i', 'love', 'sushi']
+    >>> read_labels(["i"], "lab.tokens", 3)
+    Traceback (most recent call last):
+    ...
+    vecmix.errors.VecmixError: lab.tokens has 1 labels but there are 3 vectors: one label per vector
+    """
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, (str, int, float)) for v in value):
+        raise VecmixError(f"{key} must be a list of labels such as [the, cat, sat], got {value!r}")
+    if len(value) != count:
+        raise VecmixError(f"{key} has {len(value)} labels but there are {count} vectors: one label per vector")
+    return [str(v) for v in value]
+
+
+def random_rationals(seed, shape, numerators=4, denominator=2):
+    """A reproducible matrix of small rationals n / denominator with |n| <= numerators.
+
+    Small rationals keep the exact path exact and fast; the same seed gives the same matrix.
+
+    >>> random_rationals(0, (2, 2))
+    Matrix([
+    [3/2, 1/2],
+    [  0,  -1]])
+    """
+    rng = np.random.default_rng(seed)
+    n = rng.integers(-numerators, numerators + 1, size=shape)
+    return sp.Matrix(shape[0], shape[1], [sp.Rational(int(x), denominator) for x in n.ravel()])  # (rows, cols)

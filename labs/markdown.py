@@ -43,6 +43,16 @@ def column(entries, fmt=tex):
     return r"\begin{bmatrix} " + r" \\ ".join(fmt(v) for v in entries) + r" \end{bmatrix}"
 
 
+def matrix(M, fmt=tex):
+    r"""A matrix in LaTeX, row by row.
+
+    >>> print(matrix(sp.Matrix([[1, 2], [3, 4]])))
+    \begin{bmatrix} 1 & 2 \\ 3 & 4 \end{bmatrix}
+    """
+    rows = r" \\ ".join(" & ".join(fmt(x) for x in M.row(i)) for i in range(M.rows))
+    return rf"\begin{{bmatrix}} {rows} \end{{bmatrix}}"
+
+
 def tuple_tex(entries, fmt=tex):
     """A vector written inline as a tuple, for tables and prose.
 

@@ -27,13 +27,59 @@ class AttentionBasic:
 
 
 @dataclass
+class VectorMixture:
+    """vector_mixture: m values mixed by pooling, by given weights and by attention."""
+
+    name: str = "vector_mixture"
+    values: List[List[Any]] = MISSING  # v_1..v_m
+    weights: List[Any] = MISSING  # a, the given mixture weights
+    query: List[Any] = MISSING  # q, for the attention scheme
+    keys: Optional[List[List[Any]]] = None  # None: the values are their own keys
+    d_k: Optional[int] = None
+
+
+@dataclass
+class NegativeWeights:
+    """negative_weights: the values mixed with weights that have a negative entry."""
+
+    name: str = "negative_weights"
+    values: List[List[Any]] = MISSING  # v_1..v_m
+    weights: List[Any] = MISSING  # a, with at least one negative entry
+    convex_weights: List[Any] = MISSING  # an average-like mixture of the same values, to compare
+
+
+@dataclass
+class RedundantValues:
+    """redundant_values: independent values plus one that is their combination."""
+
+    name: str = "redundant_values"
+    values: List[List[Any]] = MISSING  # v_1..v_k, linearly independent
+    combination: List[Any] = MISSING  # the redundant value is sum_j combination_j v_j
+    weights: List[Any] = MISSING  # a coefficient vector for all k + 1 values
+    shift: Any = 1  # t: the second coefficient vector is weights + t * (combination, -1)
+
+
+@dataclass
+class MissingDirection:
+    """missing_direction: values spanning a proper subspace, a target off it, and attention outputs."""
+
+    name: str = "missing_direction"
+    values: List[List[Any]] = MISSING  # v_1..v_m in R^d, spanning less than R^d
+    target: List[Any] = MISSING  # a vector with a component off their span
+    keys: List[List[Any]] = MISSING  # k_1..k_m
+    queries: List[List[Any]] = MISSING  # several queries, one attention output each
+
+
+@dataclass
 class Config:
     """The top-level config: which lab, with its inputs under ``lab``."""
 
     lab: Any = MISSING
 
 
-LABS = {"attention_basic": AttentionBasic}
+LABS = {"attention_basic": AttentionBasic, "vector_mixture": VectorMixture,
+        "negative_weights": NegativeWeights, "redundant_values": RedundantValues,
+        "missing_direction": MissingDirection}
 
 
 def register():

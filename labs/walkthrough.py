@@ -172,7 +172,7 @@ def figures(w):
     Vp, zp = V_num @ P.T, P @ w.z_num  # (m, d) (d, 2) -> (m, 2); (2, d) (d,) -> (2,)
     names = [f"$v_{{{i + 1}}}$" for i in range(w.m)]
     return {"weights.svg": fig.weights_figure(w.alpha_num, Vp, zp),
-            "mixture.svg": fig.mixture_figure(Vp, zp, names)}, note
+            "mixture.svg": fig.mixture_figure(Vp, names, [("output $z$", zp)])}, note
 
 
 def sections(w, note=""):

@@ -19,6 +19,7 @@ from .errors import VecmixError
 __all__ = [
     "as_exact",
     "exact_attention",
+    "exact_equal",
     "exact_number",
     "exact_scores",
     "exact_softmax",
@@ -219,6 +220,24 @@ def is_zero(expr):
     if value.is_Number and abs(value) > sp.Float(10) ** (10 - _DIGITS):
         return False
     raise VecmixError(f"cannot decide exactly whether {sp.sstr(expr)} is zero")
+
+
+def exact_equal(x, y):
+    """Exactly whether two vectors, matrices or expressions are equal, entry by entry.
+
+    >>> exact_equal(sp.Matrix([sp.E / (1 + sp.E), 1]), [1 - 1 / (1 + sp.E), "1"])
+    True
+    >>> exact_equal([1, 2], [1, 2, 3])
+    False
+    """
+    xs = list(x) if isinstance(x, (sp.MatrixBase, list, tuple)) else [x]
+    ys = list(y) if isinstance(y, (sp.MatrixBase, list, tuple)) else [y]
+    if isinstance(x, sp.MatrixBase) and isinstance(y, sp.MatrixBase) and x.shape != y.shape:
+        return False
+    if len(xs) != len(ys):
+        return False
+    read = lambda v: v if isinstance(v, sp.Basic) else exact_number(v)  # noqa: E731
+    return all(is_zero(read(a) - read(b)) for a, b in zip(xs, ys))
 
 
 def is_nonnegative(expr):

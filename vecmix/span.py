@@ -42,6 +42,27 @@ class Elimination:
     complement: tuple
     transform: sp.Matrix
 
+    def parametrize(self, z):
+        """(conditions, c): V^T c = z holds exactly when every condition is 0, and then for this c.
+
+        Nothing is decided here, so z may hold symbols: the conditions are the equations of
+        the span, and c is the solution with every free coefficient 0.
+
+        >>> x, y, w = sp.symbols("x y w")
+        >>> conditions, c = eliminate([[1, 0, 0], [0, 1, 0], [1, 1, 0]]).parametrize(sp.Matrix([x, y, w]))
+        >>> conditions, c.T
+        ([w], Matrix([[x, y, 0]]))
+        """
+        m, d = self.V.shape
+        z = _column(z, "z")
+        if z.shape != (d, 1):
+            raise VecmixError(f"z has shape {z.shape}, but the values live in R^{d}: expected ({d}, 1)")
+        w = (self.transform * z).applyfunc(one_fraction)  # (d, d) (d, 1) -> (d, 1)
+        c = sp.zeros(m, 1)
+        for i, p in enumerate(self.pivots):
+            c[p] = w[i]
+        return [w[i] for i in range(self.rank, d)], c
+
 
 @dataclass(frozen=True)
 class SolutionSet:
@@ -123,16 +144,10 @@ def solution_set(V, z, elimination=None):
     False
     """
     E = elimination or eliminate(V)
-    m, d = E.V.shape
+    conditions, c = E.parametrize(z)
     z = _column(z, "z")
-    if z.shape != (d, 1):
-        raise VecmixError(f"z has shape {z.shape}, but the values live in R^{d}: expected ({d}, 1)")
-    w = (E.transform * z).applyfunc(one_fraction)  # (d, d) (d, 1) -> (d, 1)
-    if not all(is_zero(w[i]) for i in range(E.rank, d)):
+    if not all(is_zero(x) for x in conditions):
         return SolutionSet(E.V, z, None, E.null_space)
-    c = sp.zeros(m, 1)
-    for i, p in enumerate(E.pivots):
-        c[p] = w[i]
     return SolutionSet(E.V, z, c, E.null_space)
 
 
