@@ -72,16 +72,16 @@ def read_labels(value, key, count):
     return [str(v) for v in value]
 
 
-def random_rationals(seed, shape, numerators=4, denominator=2):
+def random_rationals(rng, shape, numerators=4, denominator=2):
     """A reproducible matrix of small rationals n / denominator with |n| <= numerators.
 
-    Small rationals keep the exact path exact and fast; the same seed gives the same matrix.
+    ``rng`` is a seed or a ``numpy.random.Generator``. Small rationals keep the exact path
+    exact and fast; the same seed gives the same matrix.
 
     >>> random_rationals(0, (2, 2))
     Matrix([
     [3/2, 1/2],
     [  0,  -1]])
     """
-    rng = np.random.default_rng(seed)
-    n = rng.integers(-numerators, numerators + 1, size=shape)
+    n = np.random.default_rng(rng).integers(-numerators, numerators + 1, size=shape)
     return sp.Matrix(shape[0], shape[1], [sp.Rational(int(x), denominator) for x in n.ravel()])  # (rows, cols)

@@ -71,6 +71,20 @@ class MissingDirection:
 
 
 @dataclass
+class PaperLab:
+    """paper_lab: 001 §7 in R^d, inputs drawn from a seed unless given."""
+
+    name: str = "paper_lab"
+    d: int = 4  # dimension of the query, keys and values
+    m: int = 3  # number of key-value pairs
+    seed: int = 0  # draws the inputs that are not given
+    query: Optional[List[Any]] = None
+    keys: Optional[List[List[Any]]] = None
+    values: Optional[List[List[Any]]] = None
+    d_k: Optional[int] = None
+
+
+@dataclass
 class Config:
     """The top-level config: which lab, with its inputs under ``lab``."""
 
@@ -79,7 +93,7 @@ class Config:
 
 LABS = {"attention_basic": AttentionBasic, "vector_mixture": VectorMixture,
         "negative_weights": NegativeWeights, "redundant_values": RedundantValues,
-        "missing_direction": MissingDirection}
+        "missing_direction": MissingDirection, "paper_lab": PaperLab}
 
 
 def register():

@@ -193,8 +193,7 @@ def one_fraction(expr):
     (1 + exp(2))/(1 + E + exp(2))
     """
     formal, back = _formal(expr)
-    numerator, denominator = formal.as_numer_denom()
-    return (sp.expand(numerator) / denominator).xreplace(back)
+    return sp.cancel(formal).xreplace(back)
 
 
 def is_zero(expr):
