@@ -85,6 +85,33 @@ class PaperLab:
 
 
 @dataclass
+class Masking:
+    """masking: token embeddings attending to each other under padding and causal masks."""
+
+    name: str = "masking"
+    tokens: List[str] = MISSING  # one label per position
+    embeddings: List[List[Any]] = MISSING  # one vector per token: the queries, keys and values
+    valid_length: Optional[int] = None  # tokens after this are padding; None: no padding
+
+
+@dataclass
+class Multihead:
+    """multihead: h heads with explicit projections over token embeddings."""
+
+    name: str = "multihead"
+    tokens: List[str] = MISSING
+    embeddings: List[List[Any]] = MISSING  # X, one row per token (n, d_model)
+    heads: int = 2  # h
+    d_head: int = 2  # size of each head's queries, keys and values
+    seed: int = 0  # draws the projections that are not given
+    causal: bool = False
+    W_q: Optional[List[List[List[Any]]]] = None  # per head (d_model, d_head)
+    W_k: Optional[List[List[List[Any]]]] = None
+    W_v: Optional[List[List[List[Any]]]] = None
+    W_o: Optional[List[List[Any]]] = None  # (h * d_head, d_model)
+
+
+@dataclass
 class Config:
     """The top-level config: which lab, with its inputs under ``lab``."""
 
@@ -93,7 +120,8 @@ class Config:
 
 LABS = {"attention_basic": AttentionBasic, "vector_mixture": VectorMixture,
         "negative_weights": NegativeWeights, "redundant_values": RedundantValues,
-        "missing_direction": MissingDirection, "paper_lab": PaperLab}
+        "missing_direction": MissingDirection, "paper_lab": PaperLab,
+        "masking": Masking, "multihead": Multihead}
 
 
 def register():
