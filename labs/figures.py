@@ -131,6 +131,36 @@ def paths_figure(Vp, names, paths, zp):
     return fig
 
 
+def simplex_figure(corners, points, segment=None):
+    """Distributions over three items drawn in the triangle of all such distributions.
+
+    ``corners`` names the three items; ``points`` is a list of (label, p (3,)); ``segment``
+    an optional (label, p_start, p_end) drawn as a thick line (a family of distributions).
+
+    >>> f = simplex_figure(["a", "b", "c"], [("uniform", np.ones(3) / 3)])
+    >>> len(f.axes)
+    1
+    """
+    vertices = np.array([[0.0, 0.0], [1.0, 0.0], [0.5, np.sqrt(3) / 2]])  # (3, 2)
+    fig = Figure(figsize=(5.4, 5.0))
+    ax = fig.add_subplot()
+    ax.fill(vertices[:, 0], vertices[:, 1], color="#f3f3f3", edgecolor="#999999")
+    for name, v, offset in zip(corners, vertices, ((-14, -14), (6, -14), (-6, 8))):
+        ax.annotate(name, v, textcoords="offset points", xytext=offset, fontsize=11)
+    if segment is not None:
+        label, start, end = segment
+        ends = np.array([start, end]) @ vertices  # (2, 3) @ (3, 2) -> (2, 2)
+        ax.plot(ends[:, 0], ends[:, 1], color=COLORS[3], lw=4, alpha=0.7, label=label)
+    for k, (label, p) in enumerate(points):
+        ax.plot(*(np.asarray(p) @ vertices), marker=MARKERS[k % len(MARKERS)], markersize=12,  # (3,) @ (3, 2)
+                color=COLORS[k % len(COLORS)], linestyle="none", label=label)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.02), ncol=1, fontsize=9, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
 def heatmaps(panels, suptitle=None):
     """Attention-weight heatmaps side by side; ``panels`` is a list of (title, A, row_labels, col_labels).
 

@@ -112,6 +112,17 @@ class Multihead:
 
 
 @dataclass
+class Identifiability:
+    """identifiability: one sentence, embedded twice (weights recoverable, and not)."""
+
+    name: str = "identifiability"
+    words: List[str] = MISSING  # the sentence, one word per value
+    values: List[List[Any]] = MISSING  # embeddings that are affinely independent (m <= d + 1)
+    flat_values: List[List[Any]] = MISSING  # the same words in fewer dimensions (m > d + 1)
+    query_word: int = 1  # the word under consideration: q = its value, keys = values
+
+
+@dataclass
 class Config:
     """The top-level config: which lab, with its inputs under ``lab``."""
 
@@ -121,7 +132,8 @@ class Config:
 LABS = {"attention_basic": AttentionBasic, "vector_mixture": VectorMixture,
         "negative_weights": NegativeWeights, "redundant_values": RedundantValues,
         "missing_direction": MissingDirection, "paper_lab": PaperLab,
-        "masking": Masking, "multihead": Multihead}
+        "masking": Masking, "multihead": Multihead,
+        "identifiability": Identifiability}
 
 
 def register():

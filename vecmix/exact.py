@@ -6,6 +6,7 @@ rows v_i). Decimals become the exact numbers they spell: 0.2 is 1/5, never the b
 float nearest to it.
 """
 
+import math
 import re
 from fractions import Fraction
 from numbers import Integral, Real
@@ -288,15 +289,33 @@ def to_numeric(M):
 
 
 def _formal(expr):
-    """expr with each E and exp(...) replaced by an independent symbol, and the map back.
+    """expr with its exponentials written as powers of independent symbols, and the map back.
 
-    Rational-function arithmetic on the formal copy is exact (a formal identity holds for
-    any values of the symbols) and skips SymPy's assumption queries on exponentials.
+    Each exponent is a rational combination of basis terms (1, sqrt(2), ...). One symbol
+    t_b = exp(b / L_b) stands for each basis term b, with L_b the common denominator of its
+    coefficients, so that exp(a) becomes a product of integer powers of the t_b. Identities
+    between exponentials (exp(1/2) = exp(1/4)^2, exp(-a) exp(a) = 1) become identities between
+    rational functions, and rational-function arithmetic on the formal copy is exact (it holds
+    for any values of the symbols) while skipping SymPy's assumption queries. An exponential
+    whose exponent is not such a combination becomes a symbol of its own.
     """
     expr = sp.sympify(expr)
     atoms = sorted(expr.atoms(sp.exp, type(sp.E)), key=sp.default_sort_key)
-    forward = {a: sp.Dummy(f"x{i}") for i, a in enumerate(atoms)}
-    return expr.xreplace(forward), {v: k for k, v in forward.items()}
+    parts, opaque = {}, []
+    for atom in atoms:
+        terms = sp.sympify(1 if atom is sp.E else atom.args[0]).as_coefficients_dict()
+        if all(c.is_Rational for c in terms.values()):
+            parts[atom] = terms
+        else:
+            opaque.append(atom)
+    bases = sorted({b for terms in parts.values() for b in terms}, key=sp.default_sort_key)
+    lcm = {b: math.lcm(*[int(terms[b].q) for terms in parts.values() if b in terms]) for b in bases}
+    symbol = {b: sp.Dummy(f"t{i}") for i, b in enumerate(bases)}
+    forward = {atom: sp.Mul(*(symbol[b] ** int(c * lcm[b]) for b, c in terms.items())) for atom, terms in parts.items()}
+    forward.update({atom: sp.Dummy(f"x{i}") for i, atom in enumerate(opaque)})
+    back = {symbol[b]: sp.exp(b / lcm[b]) for b in bases}
+    back.update({forward[atom]: atom for atom in opaque})
+    return expr.xreplace(forward), back
 
 
 def _exponentials(s, allowed, fully_masked, row):
