@@ -123,6 +123,17 @@ class Identifiability:
 
 
 @dataclass
+class WeightsVsImportance:
+    """weights_vs_importance: one query; each key removed in turn."""
+
+    name: str = "weights_vs_importance"
+    query: List[Any] = MISSING
+    keys: List[List[Any]] = MISSING
+    values: List[List[Any]] = MISSING
+    d_k: Optional[int] = None
+
+
+@dataclass
 class Config:
     """The top-level config: which lab, with its inputs under ``lab``."""
 
@@ -133,7 +144,7 @@ LABS = {"attention_basic": AttentionBasic, "vector_mixture": VectorMixture,
         "negative_weights": NegativeWeights, "redundant_values": RedundantValues,
         "missing_direction": MissingDirection, "paper_lab": PaperLab,
         "masking": Masking, "multihead": Multihead,
-        "identifiability": Identifiability}
+        "identifiability": Identifiability, "weights_vs_importance": WeightsVsImportance}
 
 
 def register():
