@@ -7,6 +7,8 @@ distance to the span, and every attention output has exactly zero component alon
 missing direction, whatever the query.
 """
 
+import math
+
 import numpy as np
 import sympy as sp
 
@@ -145,7 +147,7 @@ def tuple_str(M):
 
 def _primitive(n):
     """n scaled to coprime integers with a positive first nonzero entry (the same direction, easier to read)."""
-    scale = sp.Rational(sp.ilcm(*[sp.fraction(x)[1] for x in n]), sp.igcd(*[sp.fraction(x)[0] for x in n if x != 0]))
+    scale = sp.Rational(math.lcm(*[int(x.q) for x in n]), math.gcd(*[int(x.p) for x in n if x != 0]))
     n = n * scale
     first = next(x for x in n if x != 0)
     return n if first > 0 else -n

@@ -5,6 +5,7 @@ is no longer an average-like mixture: with a negative weight it can leave the co
 hull, and the lab proves exactly that it does.
 """
 
+import numpy as np
 import sympy as sp
 
 from vecmix import (
@@ -67,6 +68,9 @@ def run(params):
         Claim("convex-inside", "the average-like weights of the config put their output inside the hull", "000 §3",
               "inside", "inside (exact)" if in_hull(V, z_convex)[0] else "outside", in_hull(V, z_convex)[0], True),
     ]
+    err = float(np.max(np.abs(z_num - to_numeric(z).ravel())))
+    claims.append(Claim("numeric-agrees", "numpy's V.T @ a agrees with the exact output to 1e-12", "000 §6",
+                        "max difference <= 1e-12", f"{err:.1e}", err <= 1e-12, False))
     certificate = ""
     if exact_equal(total, 1) and coords.dimension == 0:
         claims.append(Claim("unique-coordinates", "the values are affinely independent, so a is the only way to "

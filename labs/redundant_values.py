@@ -5,6 +5,7 @@ representation non-unique: the null space direction (1, 1, -1) can be added to a
 coefficient vector without changing the output (the failure mode of 000 §7).
 """
 
+import numpy as np
 import sympy as sp
 
 from vecmix import VecmixError, eliminate, exact_equal, one_fraction, solution_set, to_numeric
@@ -73,8 +74,12 @@ def run(params):
               "000 §7", "a single point", "a single point" if before.dimension == 0 else f"dimension "
               f"{before.dimension}", before.dimension == 0, True),
     ]
-    names = [f"$v_{{{i + 1}}}$" for i in range(k + 1)]
     V_num = to_numeric(V)  # (k + 1, d)
+    outputs_num = [V_num.T @ to_numeric(c).ravel() for c in (c1, c2)]  # (d, k + 1) @ (k + 1,) -> (d,)
+    err = max(float(np.max(np.abs(o - to_numeric(z1).ravel()))) for o in outputs_num)
+    claims.append(Claim("numeric-agrees", "numpy gives both coefficient vectors the exact output, to 1e-12", "000 §6",
+                        "max difference <= 1e-12", f"{err:.1e}", err <= 1e-12, False))
+    names = [f"$v_{{{i + 1}}}$" for i in range(k + 1)]
     P, note = fig.projection(V_num)  # (2, d)
     figure = fig.paths_figure(V_num @ P.T, names, [  # (k + 1, d) (d, 2) -> (k + 1, 2)
         (f"c = {tuple_str(c1)}", to_numeric(c1).ravel()), (f"c' = {tuple_str(c2)}", to_numeric(c2).ravel())],

@@ -1,0 +1,76 @@
+"""The lab catalogue: each lab beyond its default config, its bad input, and the whole catalogue as one sweep.
+
+(attention_basic has its own, longer file; the gallery test covers every default config.)
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from labs.reproduce import build, compose_lab
+from labs.schema import LABS
+from vecmix import VecmixError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+NON_DEFAULT = {
+    "vector_mixture": ["lab.weights=[0.5,0.25,0.25]", "lab.query=[0,1]", "lab.d_k=2"],
+    "negative_weights": ["lab.weights=[0.6,-0.2,0.6]"],
+    "redundant_values": ["lab.values=[[1,0,0],[0,1,2]]", "lab.combination=[2,-1]", "lab.shift=1/3"],
+    "missing_direction": ["lab.values=[[1,0,0,0],[0,1,0,0],[1,1,0,0]]", "lab.target=[0,0,1,1]"],
+    "paper_lab": ["lab.d=5", "lab.m=6", "lab.seed=3"],
+    "masking": ["lab.valid_length=3"],
+    "multihead": ["lab.heads=3", "lab.d_head=1", "lab.causal=true"],
+    "identifiability": ["lab.query_word=2", "lab.flat_values=[[0],[1],[3]]"],
+    "weights_vs_importance": ["lab.values=[[0,0],[2,0],[-2,0],[0,20],[0,-20]]"],
+}
+
+BAD = {
+    "vector_mixture": (["lab.weights=[0.5,0.5]"], "lab.weights has 2 numbers but there are 3 values"),
+    "negative_weights": (["lab.weights=[0.2,0.5,0.3]"], "lab.weights = .* has no negative entry"),
+    "redundant_values": (["lab.shift=0"], "lab.shift = 0 would give the same coefficient vector twice"),
+    "missing_direction": (["lab.values=[[1,0,0],[0,1,0],[0,0,1]]"], "span all of R\\^3"),
+    "paper_lab": (["lab.seed=-1"], "lab.seed = -1 must be a nonnegative integer"),
+    "masking": (["lab.valid_length=9"], "lab.valid_length = 9 is longer than the 5 tokens"),
+    "multihead": (["lab.W_o=[[1]]"], "the projections in lab.W_q/W_k/W_v/W_o do not fit: W_o must have"),
+    "identifiability": (["lab.flat_values=[[0,1],[1,0],[1,1]]"], "lab.flat_values are affinely independent"),
+    "weights_vs_importance": (["lab.keys=[[1]]"], "lab.keys has 1 vectors but lab.values has 5"),
+}
+
+
+def test_every_lab_but_the_foundation_has_a_case_here():
+    assert set(NON_DEFAULT) == set(BAD) == set(LABS) - {"attention_basic"}
+
+
+@pytest.mark.parametrize("lab", sorted(NON_DEFAULT))
+def test_a_non_default_config_is_fully_reproduced(lab):
+    files, result = build(compose_lab(lab, NON_DEFAULT[lab]), NON_DEFAULT[lab])
+    failed = [(c.id, c.observed) for c in result.claims if not c.holds]
+    assert not failed
+    doc = json.loads(files["results.json"])
+    assert doc["config"]["lab"]["name"] == lab and doc["command"].startswith(f"python -m labs.reproduce lab={lab} ")
+    exact_checks = [c for c in result.claims if c.exact]
+    assert exact_checks and any(not c.exact for c in result.claims)  # both paths, compared
+
+
+@pytest.mark.parametrize("lab", sorted(BAD))
+def test_bad_values_are_refused_by_name(lab):
+    overrides, message = BAD[lab]
+    with pytest.raises(VecmixError, match=message) as info:
+        build(compose_lab(lab, overrides))
+    assert "\n" not in str(info.value)
+
+
+def test_the_whole_catalogue_runs_as_one_sweep(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "labs.reproduce", "-m", "lab=glob(*)",
+                           f"hydra.sweep.dir={tmp_path}"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    jobs = sorted(p.name.split("_", 1)[1] for p in tmp_path.iterdir() if p.is_dir())
+    assert jobs == sorted(LABS)
+    for job in tmp_path.iterdir():
+        if job.is_dir():
+            doc = json.loads((job / "results.json").read_text())
+            assert all(c["verdict"] == "reproduced" for c in doc["claims"]), job.name
