@@ -33,6 +33,7 @@ __all__ = [
 _DECIMAL = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE](?P<exp>[+-]?\d+))?(\s*/\s*[+-]?\d+)?\s*$")
 _MAX_EXPONENT = 400  # a decimal exponent beyond this is a typo, not a number to expand
 _DIGITS = 50  # working precision when an exact value is evaluated or compared numerically
+_MAX_POWER = 10_000  # past this, exponentials are not rewritten as powers of a common symbol
 
 
 def exact_number(x, name="x"):
@@ -304,18 +305,26 @@ def _formal(expr):
     parts, opaque = {}, []
     for atom in atoms:
         terms = sp.sympify(1 if atom is sp.E else atom.args[0]).as_coefficients_dict()
-        if all(c.is_Rational for c in terms.values()):
+        if all(c.is_Rational and abs(c.p) <= _MAX_POWER and c.q <= _MAX_POWER for c in terms.values()):
             parts[atom] = terms
-        else:
+        else:  # a huge exponent (1e308) stays one opaque symbol: no polynomial of that degree is ever built
             opaque.append(atom)
     bases = sorted({b for terms in parts.values() for b in terms}, key=sp.default_sort_key)
     lcm = {b: math.lcm(*[int(terms[b].q) for terms in parts.values() if b in terms]) for b in bases}
     symbol = {b: sp.Dummy(f"t{i}") for i, b in enumerate(bases)}
     forward = {atom: sp.Mul(*(symbol[b] ** int(c * lcm[b]) for b, c in terms.items())) for atom, terms in parts.items()}
+    if any(abs(int(c * lcm[b])) > _MAX_POWER for terms in parts.values() for b, c in terms.items()):
+        return _formal_opaque(expr, atoms)
     forward.update({atom: sp.Dummy(f"x{i}") for i, atom in enumerate(opaque)})
     back = {symbol[b]: sp.exp(b / lcm[b]) for b in bases}
     back.update({forward[atom]: atom for atom in opaque})
     return expr.xreplace(forward), back
+
+
+def _formal_opaque(expr, atoms):
+    """The fallback formal copy: every exponential its own symbol."""
+    forward = {atom: sp.Dummy(f"x{i}") for i, atom in enumerate(atoms)}
+    return expr.xreplace(forward), {v: k for k, v in forward.items()}
 
 
 def _exponentials(s, allowed, fully_masked, row):
