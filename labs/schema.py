@@ -11,8 +11,10 @@ spells, naming the key if it is not a number.
 from dataclasses import dataclass
 from typing import Any, List, Optional
 
+import secrets
+
 from hydra.core.config_store import ConfigStore
-from omegaconf import MISSING
+from omegaconf import MISSING, OmegaConf
 
 
 @dataclass
@@ -156,5 +158,8 @@ def register():
     """
     store = ConfigStore.instance()
     store.store(name="config_schema", node=Config)
+    # ${vecmix.unique:} in the sweep folder's name: cached per sweep (Hydra copies the cache to
+    # every job, as for ${now:...}), different for two sweeps started in the same second.
+    OmegaConf.register_new_resolver("vecmix.unique", lambda: secrets.token_hex(3), use_cache=True, replace=True)
     for name, node in LABS.items():
         store.store(group="schema/lab", name=name, node=node)

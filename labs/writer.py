@@ -43,26 +43,21 @@ def write_folder(target, files):
 
 
 def _swap_into_place(staging, target):
-    """Rename staging to target, moving an existing target aside first; retry on a race."""
+    """Rename staging to target, moving an existing target aside first; the last writer wins a race."""
     for _ in range(_ATTEMPTS):
-        old = None
-        if target.exists():
-            _check_replaceable(target)
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
-            try:
-                os.replace(target, old / "previous")
-            except FileNotFoundError:  # another run moved it first: try again
-                continue
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
         try:
-            os.rename(staging, target)
-        except OSError:  # another run put its report there in between: try again
-            if old is not None and (old / "previous").exists() and not target.exists():
-                os.rename(old / "previous", target)
-            continue
+            try:
+                os.replace(target, old / "previous")  # the current report, if any, out of the way
+            except FileNotFoundError:
+                pass
+            try:
+                os.rename(staging, target)
+                return
+            except OSError:  # another run put its report there in between: move it aside too
+                continue
         finally:
-            if old is not None:
-                shutil.rmtree(old, ignore_errors=True)
-        return
+            shutil.rmtree(old, ignore_errors=True)
     raise ReportFolderError(f"could not move the new report into {target} after {_ATTEMPTS} attempts")
 
 
@@ -70,12 +65,15 @@ def _check_replaceable(target):
     """Refuse to replace a folder that is not an empty one or an earlier report, or that holds the cwd."""
     if not target.exists():
         return
-    if not target.is_dir():
+    if target.is_file() or target.is_symlink():
         raise ReportFolderError(f"{target} exists and is not a folder; choose another output folder")
     cwd = Path.cwd().absolute()
     if target == cwd or target in cwd.parents:
         raise ReportFolderError(f"{target} holds the current folder; choose a folder of its own for the report")
-    entries = [p.name for p in target.iterdir() if p.name != ".hydra"]
+    try:
+        entries = [p.name for p in target.iterdir() if p.name != ".hydra"]
+    except FileNotFoundError:  # another run is swapping its report in right now
+        return
     if entries and MARKER not in entries:
         raise ReportFolderError(
             f"{target} holds files that are not a vecmix report ({', '.join(sorted(entries)[:3])}); "
