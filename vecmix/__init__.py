@@ -11,7 +11,7 @@ numbers and return SymPy matrices. Nothing here reads or writes files, prints or
 array([0.755, 0.335])
 """
 
-from .attention import attention, softmax
+from .attention import attention, blocked_attention, softmax
 from .errors import VecmixError
 from .exact import as_exact, exact_attention, exact_equal, exact_number, exact_scores, exact_softmax, is_nonnegative, is_zero, one_fraction, to_numeric
 from .hull import affine_solution_set, distance_to_span, in_hull
@@ -27,6 +27,7 @@ __all__ = [
     "affine_solution_set",
     "as_exact",
     "attention",
+    "blocked_attention",
     "distance_to_span",
     "eliminate",
     "exact_attention",

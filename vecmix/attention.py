@@ -12,7 +12,7 @@ import numpy as np
 from ._checks import broadcast_mask, check_policy, check_qkv, fully_masked_error
 from .errors import VecmixError
 
-__all__ = ["attention", "softmax"]
+__all__ = ["attention", "blocked_attention", "softmax"]
 
 
 def softmax(s, *, mask=None, fully_masked="raise"):
@@ -97,6 +97,67 @@ def attention(Q, K, V, *, mask=None, causal=False, scale=None, fully_masked="rai
     if single:
         return Z[0], A[0]
     return Z, A
+
+
+def blocked_attention(Q, K, V, *, mask=None, causal=False, scale=None, block_size=256, fully_masked="raise"):
+    """The outputs Z of :func:`attention`, computed over blocks of keys with an online softmax.
+
+    Each block of keys gives a partial mixture; a running maximum m, denominator l and
+    accumulator rescale the earlier blocks when a larger score arrives (FlashAttention's
+    rescaling), so the result is a mixture of mixtures equal to full attention, and no
+    (n_q, n_k) matrix is held at once. Arguments as in :func:`attention`; only Z is returned.
+
+    >>> rng = np.random.default_rng(0)
+    >>> Q, K, V = rng.normal(size=(5, 3)), rng.normal(size=(9, 3)), rng.normal(size=(9, 2))
+    >>> bool(np.allclose(blocked_attention(Q, K, V, block_size=4, causal=True), attention(Q, K, V, causal=True)[0]))
+    True
+    """
+    Q, K, V = (_as_float_array(name, x) for name, x in (("Q", Q), ("K", K), ("V", V)))
+    single = Q.ndim == 1
+    if single:
+        Q = Q[np.newaxis, :]  # (d_k,) -> (1, d_k)
+    check_qkv(Q.shape, K.shape, V.shape)
+    check_policy(fully_masked)
+    if isinstance(block_size, bool) or not isinstance(block_size, (int, np.integer)) or block_size < 1:
+        raise VecmixError(f"block_size = {block_size!r} must be a positive integer")
+    dtype = np.result_type(Q, K, V)
+    scale = dtype.type(1.0 / np.sqrt(Q.shape[-1]) if scale is None else scale)
+    if not np.isfinite(scale):
+        raise VecmixError(f"scale must be a finite number, got {scale!r}")
+    n_q, n_k = Q.shape[-2], K.shape[-2]
+    batch = np.broadcast_shapes(Q.shape[:-2], K.shape[:-2], V.shape[:-2])
+    allowed = broadcast_mask(mask, (*batch, n_q, n_k))  # a view: no (n_q, n_k) copy is made
+    m = np.full((*batch, n_q, 1), -np.inf, dtype=dtype)  # running max of the visible scores
+    l = np.zeros((*batch, n_q, 1), dtype=dtype)  # running sum of exp(s - m)
+    acc = np.zeros((*batch, n_q, V.shape[-1]), dtype=dtype)  # running sum of exp(s - m) v
+    rows = np.arange(n_q)[:, np.newaxis]  # (n_q, 1), for the causal test j <= i
+    for start in range(0, n_k, block_size):
+        stop = min(start + block_size, n_k)
+        with np.errstate(over="ignore", invalid="ignore"):
+            S = np.matmul(Q, np.swapaxes(K[..., start:stop, :], -1, -2)) * scale  # (..., n_q, d_k) @ (..., d_k, b)
+        if not np.isfinite(S).all():
+            raise VecmixError("the scores Q K^T * scale overflow; rescale the inputs")
+        ok = allowed[..., start:stop]  # (..., n_q, b)
+        if causal:
+            ok = ok & (np.arange(start, stop) <= rows)  # (n_q, b): key j visible to query i iff j <= i
+        m_new = np.maximum(m, np.max(S, axis=-1, keepdims=True, where=ok, initial=-np.inf))  # (..., n_q, 1)
+        seen = np.isfinite(m_new)  # rows that have a visible key so far
+        shift = np.where(seen, m_new, 0.0)
+        with np.errstate(over="ignore"):
+            P = np.exp(S - shift, where=ok, out=np.zeros_like(S))  # (..., n_q, b), masked keys exactly 0
+        correction = np.where(seen & np.isfinite(m), np.exp(m - shift), 0.0)  # (..., n_q, 1) rescales the past
+        l = l * correction + P.sum(axis=-1, keepdims=True)
+        acc = acc * correction + np.matmul(P, V[..., start:stop, :])  # (..., n_q, b) @ (..., b, d_v)
+        m = m_new
+    empty = l[..., 0] == 0  # (..., n_q): rows that saw no key
+    if empty.any():
+        if fully_masked == "raise":
+            raise fully_masked_error([tuple(int(i) for i in row) for row in np.argwhere(empty)])
+        l = np.where(l == 0, 1.0, l)
+    Z = acc / l
+    if fully_masked == "nan" and empty.any():
+        Z[empty] = np.nan
+    return Z[0] if single else Z
 
 
 def _softmax(s, allowed, fully_masked):
