@@ -7,10 +7,10 @@ only when the inputs are the seed's.
 
 import sympy as sp
 
-from vecmix import VecmixError, is_zero
+from vecmix import is_zero
 
 from . import walkthrough
-from .inputs import read_positive_int, read_vector, read_vectors
+from .inputs import check_pairs, check_query_size, read_positive_int, read_vector, read_vectors
 from .markdown import cite
 from .report import Claim, LabResult
 
@@ -56,11 +56,8 @@ def read_inputs(params):
     q = read_vector(params["query"], "lab.query")  # (d_k, 1)
     K = read_vectors(params["keys"], "lab.keys")  # (m, d_k)
     V = read_vectors(params["values"], "lab.values")  # (m, d)
-    if q.rows != K.cols:
-        raise VecmixError(f"lab.query has {q.rows} numbers but each key in lab.keys has {K.cols}: "
-                          "the query and the keys must have the same dimension")
-    if K.rows != V.rows:
-        raise VecmixError(f"lab.keys has {K.rows} vectors but lab.values has {V.rows}: keys and values come in pairs")
+    check_query_size(q.rows, K)
+    check_pairs(K, V)
     d_k = K.cols if params.get("d_k") is None else read_positive_int(params["d_k"], "lab.d_k")
     return q, K, V, d_k
 

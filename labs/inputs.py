@@ -85,3 +85,28 @@ def random_rationals(rng, shape, numerators=4, denominator=2):
     """
     n = np.random.default_rng(rng).integers(-numerators, numerators + 1, size=shape)
     return sp.Matrix(shape[0], shape[1], [sp.Rational(int(x), denominator) for x in n.ravel()])  # (rows, cols)
+
+
+def check_pairs(K, V, keys="lab.keys", values="lab.values"):
+    """Keys and values come in pairs: as many rows in K as in V.
+
+    >>> check_pairs(sp.ones(3, 2), sp.ones(2, 2))
+    Traceback (most recent call last):
+    ...
+    vecmix.errors.VecmixError: lab.keys has 3 vectors but lab.values has 2: keys and values come in pairs
+    """
+    if K.rows != V.rows:
+        raise VecmixError(f"{keys} has {K.rows} vectors but {values} has {V.rows}: keys and values come in pairs")
+
+
+def check_query_size(size, K, query="lab.query", keys="lab.keys"):
+    """A query (or each of several) has as many numbers as each key.
+
+    >>> check_query_size(3, sp.ones(2, 2))
+    Traceback (most recent call last):
+    ...
+    vecmix.errors.VecmixError: lab.query has 3 numbers but each key in lab.keys has 2: the query and the keys must have the same dimension
+    """
+    if size != K.cols:
+        raise VecmixError(f"{query} has {size} numbers but each key in {keys} has {K.cols}: "
+                          "the query and the keys must have the same dimension")

@@ -25,7 +25,7 @@ from vecmix import (
 )
 
 from . import figures as fig
-from .inputs import read_vector, read_vectors
+from .inputs import check_pairs, check_query_size, read_vector, read_vectors
 from .markdown import cite, column, decimal, display, image, table, tex, tuple_tex
 from .report import Claim, LabResult, Value
 
@@ -48,10 +48,8 @@ def run(params):
     m, d = V.shape
     if target.rows != d:
         raise VecmixError(f"lab.target has {target.rows} numbers but the values live in R^{d}")
-    if K.rows != m:
-        raise VecmixError(f"lab.keys has {K.rows} vectors but lab.values has {m}: keys and values come in pairs")
-    if Q.cols != K.cols:
-        raise VecmixError(f"lab.queries have {Q.cols} numbers each but the keys have {K.cols}: they must match")
+    check_pairs(K, V)
+    check_query_size(Q.cols, K, query="each of lab.queries")
     elim = eliminate(V)
     if not elim.complement:
         raise VecmixError(f"lab.values span all of R^{d} (rank {elim.rank}): no direction is missing; "

@@ -22,7 +22,7 @@ from vecmix import (
 
 from . import figures as fig
 from .inputs import read_vector, read_vectors
-from .markdown import cite, column, decimal, display, image, tex, tuple_tex
+from .markdown import cite, column, decimal, display, image, tex
 from .report import Claim, LabResult, Value
 
 TITLE = "A negative weight: still a linear combination, no longer a convex one"

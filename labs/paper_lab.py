@@ -11,7 +11,7 @@ import numpy as np
 from vecmix import VecmixError
 
 from . import walkthrough
-from .inputs import random_rationals, read_positive_int, read_vector, read_vectors
+from .inputs import check_pairs, check_query_size, random_rationals, read_positive_int, read_vector, read_vectors
 from .markdown import cite
 from .report import LabResult
 
@@ -50,9 +50,7 @@ def read_inputs(params):
     q = drawn["query"] if params.get("query") is None else read_vector(params["query"], "lab.query")  # (d, 1)
     K = drawn["keys"] if params.get("keys") is None else read_vectors(params["keys"], "lab.keys")  # (m, d)
     V = drawn["values"] if params.get("values") is None else read_vectors(params["values"], "lab.values")  # (m, d)
-    if q.rows != K.cols:
-        raise VecmixError(f"the query has {q.rows} numbers but the keys have {K.cols}: set lab.d or give both")
-    if K.rows != V.rows:
-        raise VecmixError(f"there are {K.rows} keys but {V.rows} values: set lab.m or give both lab.keys and lab.values")
+    check_query_size(q.rows, K)
+    check_pairs(K, V)
     d_k = K.cols if params.get("d_k") is None else read_positive_int(params["d_k"], "lab.d_k")
     return q, K, V, d_k, [k for k in drawn if params.get(k) is None]

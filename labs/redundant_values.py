@@ -8,7 +8,7 @@ coefficient vector without changing the output (the failure mode of 000 §7).
 import numpy as np
 import sympy as sp
 
-from vecmix import VecmixError, eliminate, exact_equal, one_fraction, solution_set, to_numeric
+from vecmix import VecmixError, eliminate, exact_equal, solution_set, to_numeric
 
 from . import figures as fig
 from .inputs import read_vector, read_vectors

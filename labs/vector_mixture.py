@@ -22,7 +22,7 @@ from vecmix import (
 )
 
 from . import figures as fig
-from .inputs import read_positive_int, read_vector, read_vectors
+from .inputs import check_pairs, check_query_size, read_positive_int, read_vector, read_vectors
 from .markdown import cite, column, decimal, display, image, matrix, table, tex, tuple_tex
 from .report import Claim, LabResult, Value
 
@@ -47,10 +47,8 @@ def run(params):
     m, d = V.shape
     if a.rows != m:
         raise VecmixError(f"lab.weights has {a.rows} numbers but there are {m} values in lab.values: one weight each")
-    if K.rows != m:
-        raise VecmixError(f"lab.keys has {K.rows} vectors but lab.values has {m}: keys and values come in pairs")
-    if q.rows != K.cols:
-        raise VecmixError(f"lab.query has {q.rows} numbers but the keys have {K.cols}: they must match")
+    check_pairs(K, V)
+    check_query_size(q.rows, K)
     d_k = K.cols if params.get("d_k") is None else read_positive_int(params["d_k"], "lab.d_k")
 
     explicit = sum((a[i] * V.row(i).T for i in range(m)), sp.zeros(d, 1))  # sum_i a_i v_i, (d, 1)

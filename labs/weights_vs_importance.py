@@ -12,7 +12,7 @@ import sympy as sp
 from vecmix import VecmixError, attention, exact_attention, exact_equal, is_nonnegative, one_fraction, to_numeric
 
 from . import figures as fig
-from .inputs import read_positive_int, read_vector, read_vectors
+from .inputs import check_pairs, check_query_size, read_positive_int, read_vector, read_vectors
 from .markdown import cite, decimal, display, image, table, tex, tuple_tex
 from .report import Claim, LabResult, Value
 
@@ -32,12 +32,10 @@ def run(params):
     K = read_vectors(params["keys"], "lab.keys")  # (m, d_k)
     V = read_vectors(params["values"], "lab.values")  # (m, d)
     m, d = V.shape
-    if K.rows != m:
-        raise VecmixError(f"lab.keys has {K.rows} vectors but lab.values has {m}: keys and values come in pairs")
+    check_pairs(K, V)
+    check_query_size(q.rows, K)
     if m < 2:
         raise VecmixError("lab.values needs at least 2 pairs: removing the only key leaves no mixture")
-    if q.rows != K.cols:
-        raise VecmixError(f"lab.query has {q.rows} numbers but the keys have {K.cols}: they must match")
     d_k = K.cols if params.get("d_k") is None else read_positive_int(params["d_k"], "lab.d_k")
     scale = 1 / sp.sqrt(d_k)
 
@@ -96,7 +94,7 @@ def run(params):
         "## Each key removed in turn\n\n"
         + table(["key", "value $v_i$", "weight", "effect of removing it", "effect (exact)"], rows)
         + f"\n\nHere $z = {tuple_tex(z)}$. "
-        + (f"The heaviest key's value *is* the output, so removing it does nothing, " if top_no_effect else
+        + ("The heaviest key's value *is* the output, so removing it does nothing, " if top_no_effect else
            f"The heaviest key (key {top + 1}) moves $z$ by {decimal(effect_num[top])} when removed, ")
         + f"while key {most + 1}, with weight {decimal(alpha_num[most])}, moves it the most.\n\n"
         + image("figures/importance.svg", "weights against effects",

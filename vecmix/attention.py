@@ -68,21 +68,9 @@ def attention(Q, K, V, *, mask=None, causal=False, scale=None, fully_masked="rai
     >>> A[0], Z[0]
     (array([1., 0.]), array([1., 2.]))
     """
-    Q, K, V = (_as_float_array(name, x) for name, x in (("Q", Q), ("K", K), ("V", V)))
-    single = Q.ndim == 1
-    if single:
-        Q = Q[np.newaxis, :]  # (d_k,) -> (1, d_k)
-    check_qkv(Q.shape, K.shape, V.shape)
-    check_policy(fully_masked)
-    dtype = np.result_type(Q, K, V)
-    d_k = Q.shape[-1]
-    if scale is None:
-        scale = 1.0 / np.sqrt(d_k)
-    elif not np.isfinite(scale):
-        raise VecmixError(f"scale must be a finite number, got {scale!r}")
-
+    Q, K, V, single, scale = _prepare(Q, K, V, scale, fully_masked)
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported just below, by name
-        S = np.matmul(Q, np.swapaxes(K, -1, -2)) * dtype.type(scale)  # (..., n_q, d_k) @ (..., d_k, n_k) -> (..., n_q, n_k)
+        S = np.matmul(Q, np.swapaxes(K, -1, -2)) * scale  # (..., n_q, d_k) @ (..., d_k, n_k) -> (..., n_q, n_k)
     if not np.isfinite(S).all():
         raise VecmixError(
             f"the scores Q K^T * scale overflow (largest |Q| {np.abs(Q).max():.3g}, |K| {np.abs(K).max():.3g}, "
@@ -112,18 +100,10 @@ def blocked_attention(Q, K, V, *, mask=None, causal=False, scale=None, block_siz
     >>> bool(np.allclose(blocked_attention(Q, K, V, block_size=4, causal=True), attention(Q, K, V, causal=True)[0]))
     True
     """
-    Q, K, V = (_as_float_array(name, x) for name, x in (("Q", Q), ("K", K), ("V", V)))
-    single = Q.ndim == 1
-    if single:
-        Q = Q[np.newaxis, :]  # (d_k,) -> (1, d_k)
-    check_qkv(Q.shape, K.shape, V.shape)
-    check_policy(fully_masked)
+    Q, K, V, single, scale = _prepare(Q, K, V, scale, fully_masked)
     if isinstance(block_size, bool) or not isinstance(block_size, (int, np.integer)) or block_size < 1:
         raise VecmixError(f"block_size = {block_size!r} must be a positive integer")
-    dtype = np.result_type(Q, K, V)
-    scale = dtype.type(1.0 / np.sqrt(Q.shape[-1]) if scale is None else scale)
-    if not np.isfinite(scale):
-        raise VecmixError(f"scale must be a finite number, got {scale!r}")
+    dtype = Q.dtype
     n_q, n_k = Q.shape[-2], K.shape[-2]
     batch = np.broadcast_shapes(Q.shape[:-2], K.shape[:-2], V.shape[:-2])
     allowed = broadcast_mask(mask, (*batch, n_q, n_k))  # a view: no (n_q, n_k) copy is made
@@ -175,6 +155,23 @@ def _softmax(s, allowed, fully_masked):
     if fully_masked == "nan":
         alpha[empty] = np.nan
     return alpha
+
+
+def _prepare(Q, K, V, scale, fully_masked):
+    """Checked float arrays Q, K, V of one dtype, whether Q was a single query, and the scale in that dtype."""
+    Q, K, V = (_as_float_array(name, x) for name, x in (("Q", Q), ("K", K), ("V", V)))
+    single = Q.ndim == 1
+    if single:
+        Q = Q[np.newaxis, :]  # (d_k,) -> (1, d_k)
+    check_qkv(Q.shape, K.shape, V.shape)
+    check_policy(fully_masked)
+    dtype = np.result_type(Q, K, V)
+    if scale is None:
+        scale = 1.0 / np.sqrt(Q.shape[-1])
+    elif not np.isfinite(scale):
+        raise VecmixError(f"scale must be a finite number, got {scale!r}")
+    return Q.astype(dtype, copy=False), K.astype(dtype, copy=False), V.astype(dtype, copy=False), single, \
+        dtype.type(scale)
 
 
 def _as_float_array(name, x):
