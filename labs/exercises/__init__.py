@@ -1,0 +1,18 @@
+"""Each lab's exercises: ``EXERCISES[lab]`` is a list of :class:`labs.grading.Exercise`.
+
+Write a lab's answer template with ``python -m labs.exercises <lab>``; grade a filled-in
+file with ``python -m pytest --answers=<file or folder>``.
+
+>>> sorted(EXERCISES)[:2], sum(len(v) for v in EXERCISES.values()) >= 20
+(['attention_basic', 'identifiability'], True)
+"""
+
+from . import attention_basic, identifiability, masking, negative_weights, paper_lab, redundant_values, vector_mixture
+
+EXERCISES = {module.LAB: module.EXERCISES for module in (
+    attention_basic, vector_mixture, negative_weights, redundant_values, paper_lab, masking, identifiability)}
+
+
+def all_exercises():
+    """Every exercise of every lab, in catalogue order."""
+    return [exercise for exercises in EXERCISES.values() for exercise in exercises]
