@@ -267,6 +267,8 @@ def _same_shape(value, want, what):
             raise Wrong(f"{what} has shape {value.rows} x {value.cols}, but the exercise asks for "
                         f"{want.rows} x {want.cols}.")
         return value
+    if isinstance(value, sp.MatrixBase) and value.shape == (1, 1):
+        return value[0]  # [5/4] means 5/4
     if isinstance(value, (sp.MatrixBase, sp.FiniteSet)):
         raise Wrong(f"{what} must be a single number or expression, not a vector or set.")
     return value

@@ -7,10 +7,22 @@ file with ``python -m pytest --answers=<file or folder>``.
 (['attention_basic', 'identifiability'], True)
 """
 
-from . import attention_basic, identifiability, masking, negative_weights, paper_lab, redundant_values, vector_mixture
+from . import (
+    attention_basic,
+    identifiability,
+    masking,
+    missing_direction,
+    multihead,
+    negative_weights,
+    paper_lab,
+    redundant_values,
+    vector_mixture,
+    weights_vs_importance,
+)
 
 EXERCISES = {module.LAB: module.EXERCISES for module in (
-    attention_basic, vector_mixture, negative_weights, redundant_values, paper_lab, masking, identifiability)}
+    attention_basic, vector_mixture, negative_weights, redundant_values, missing_direction, paper_lab, masking,
+    multihead, identifiability, weights_vs_importance)}
 
 
 def all_exercises():
