@@ -245,6 +245,28 @@ def weights_figure(alpha, Vp, zp):
     return fig
 
 
+def line_panels(x, panels, xlabel, log_x=False):
+    """Curves against a swept variable: one panel per (ylabel, {series name: values}).
+
+    >>> f = line_panels([1, 4, 16], [("max weight", {"scaled": [0.5, 0.5, 0.6]})], "d_k", log_x=True)
+    >>> f.axes[0].get_xlabel()
+    'd_k'
+    """
+    fig = Figure(figsize=(4.2 * len(panels), 3.8))
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for ax, (ylabel, series) in zip(axes, panels):
+        for k, (name, values) in enumerate(series.items()):
+            ax.plot(x, values, marker=MARKERS[(k + 1) % len(MARKERS)], color=COLORS[k % len(COLORS)], label=name)
+        if log_x:
+            ax.set_xscale("log", base=2)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.grid(True, color="#eeeeee", lw=0.6)
+        ax.legend(fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
 def svg_bytes(fig):
     """The figure as SVG bytes that depend only on its content and the matplotlib version.
 

@@ -136,6 +136,18 @@ class WeightsVsImportance:
 
 
 @dataclass
+class Scaling:
+    """scaling: the variance of q . k against d_k, and softmax saturation (AIAYN §3.2.1)."""
+
+    name: str = "scaling"
+    d_k: int = 64  # the dimension checked by Monte Carlo (sweep it: -m lab=scaling lab.d_k=4,16,64)
+    n_keys: int = 16  # keys per query in the saturation measurements
+    samples: int = 20000  # Monte Carlo pairs
+    trials: int = 200  # random queries per point of the saturation curves
+    seed: int = 0
+
+
+@dataclass
 class Config:
     """The top-level config: which lab, with its inputs under ``lab``."""
 
@@ -146,7 +158,8 @@ LABS = {"attention_basic": AttentionBasic, "vector_mixture": VectorMixture,
         "negative_weights": NegativeWeights, "redundant_values": RedundantValues,
         "missing_direction": MissingDirection, "paper_lab": PaperLab,
         "masking": Masking, "multihead": Multihead,
-        "identifiability": Identifiability, "weights_vs_importance": WeightsVsImportance}
+        "identifiability": Identifiability, "weights_vs_importance": WeightsVsImportance,
+        "scaling": Scaling}
 
 
 def register():

@@ -16,13 +16,14 @@ from . import (
     negative_weights,
     paper_lab,
     redundant_values,
+    scaling,
     vector_mixture,
     weights_vs_importance,
 )
 
 EXERCISES = {module.LAB: module.EXERCISES for module in (
     attention_basic, vector_mixture, negative_weights, redundant_values, missing_direction, paper_lab, masking,
-    multihead, identifiability, weights_vs_importance)}
+    multihead, identifiability, weights_vs_importance, scaling)}
 
 
 def all_exercises():
