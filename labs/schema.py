@@ -148,6 +148,16 @@ class Scaling:
 
 
 @dataclass
+class MultiheadCost:
+    """multihead_cost: multiply-adds of h heads of size d_model/h against one full head (AIAYN §3.2.2)."""
+
+    name: str = "multihead_cost"
+    d_model: int = 512
+    heads: int = 8
+    n: int = 128  # sequence length
+
+
+@dataclass
 class Config:
     """The top-level config: which lab, with its inputs under ``lab``."""
 
@@ -159,7 +169,7 @@ LABS = {"attention_basic": AttentionBasic, "vector_mixture": VectorMixture,
         "missing_direction": MissingDirection, "paper_lab": PaperLab,
         "masking": Masking, "multihead": Multihead,
         "identifiability": Identifiability, "weights_vs_importance": WeightsVsImportance,
-        "scaling": Scaling}
+        "scaling": Scaling, "multihead_cost": MultiheadCost}
 
 
 def register():

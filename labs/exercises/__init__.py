@@ -13,6 +13,7 @@ from . import (
     masking,
     missing_direction,
     multihead,
+    multihead_cost,
     negative_weights,
     paper_lab,
     redundant_values,
@@ -23,7 +24,7 @@ from . import (
 
 EXERCISES = {module.LAB: module.EXERCISES for module in (
     attention_basic, vector_mixture, negative_weights, redundant_values, missing_direction, paper_lab, masking,
-    multihead, identifiability, weights_vs_importance, scaling)}
+    multihead, identifiability, weights_vs_importance, scaling, multihead_cost)}
 
 
 def all_exercises():
