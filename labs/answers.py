@@ -20,7 +20,7 @@ MAX_LENGTH = 400  # characters in one answer
 MAX_DIGITS = 60  # digits in one number literal
 MAX_EXPONENT = 1000  # |n| in x**n when both sides are numbers
 MAX_NODES = 400  # syntax-tree nodes in one answer
-FUNCTIONS = {"exp": sp.exp, "sqrt": sp.sqrt, "log": sp.log}
+FUNCTIONS = {"exp": sp.exp, "sqrt": sp.sqrt, "log": sp.log, "sin": sp.sin, "cos": sp.cos}
 CONSTANTS = {"E": sp.E, "e": sp.E, "pi": sp.pi}
 OPERATORS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
              ast.Div: lambda a, b: a / b, ast.Pow: lambda a, b: a ** b}
@@ -33,7 +33,7 @@ class AnswerError(ValueError):
 def parse_answer(text, symbols=()):
     """The SymPy value of an answer: a number or expression, a vector (column), a matrix, or a set.
 
-    ``symbols`` are the names the exercise allows besides E, e, pi and exp, sqrt, log.
+    ``symbols`` are the names the exercise allows besides E, e, pi and exp, sqrt, log, sin, cos.
 
     >>> parse_answer("exp(2)/(1 + E + exp(2))")
     exp(2)/(1 + E + exp(2))

@@ -267,6 +267,23 @@ def line_panels(x, panels, xlabel, log_x=False):
     return fig
 
 
+def image_figure(M, xlabel, ylabel, title):
+    """A matrix drawn as an image with a colour bar (for matrices too large to annotate).
+
+    >>> image_figure(np.eye(3), "x", "y", "identity").axes[0].get_title()
+    'identity'
+    """
+    fig = Figure(figsize=(8.0, 4.2))
+    ax = fig.add_subplot()
+    shown = ax.imshow(M, aspect="auto", cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest")
+    fig.colorbar(shown, ax=ax, fraction=0.04)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
 def svg_bytes(fig):
     """The figure as SVG bytes that depend only on its content and the matplotlib version.
 

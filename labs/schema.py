@@ -8,7 +8,7 @@ fractions as strings (``1/3``), and the lab reads each one as the exact number i
 spells, naming the key if it is not a number.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, List, Optional
 
 import secrets
@@ -158,6 +158,17 @@ class MultiheadCost:
 
 
 @dataclass
+class PositionalEncoding:
+    """positional_encoding: PE(pos + k) = M_k PE(pos) (AIAYN §3.5)."""
+
+    name: str = "positional_encoding"
+    d_model: int = 512
+    base: float = 10000.0
+    positions: int = 128  # positions 0..positions-1 checked and drawn
+    offsets: List[int] = field(default_factory=lambda: [1, 5, 50])
+
+
+@dataclass
 class Config:
     """The top-level config: which lab, with its inputs under ``lab``."""
 
@@ -169,7 +180,8 @@ LABS = {"attention_basic": AttentionBasic, "vector_mixture": VectorMixture,
         "missing_direction": MissingDirection, "paper_lab": PaperLab,
         "masking": Masking, "multihead": Multihead,
         "identifiability": Identifiability, "weights_vs_importance": WeightsVsImportance,
-        "scaling": Scaling, "multihead_cost": MultiheadCost}
+        "scaling": Scaling, "multihead_cost": MultiheadCost,
+        "positional_encoding": PositionalEncoding}
 
 
 def register():

@@ -28,6 +28,7 @@ NON_DEFAULT = {
     "weights_vs_importance": ["lab.values=[[0,0],[2,0],[-2,0],[0,20],[0,-20]]"],
     "scaling": ["lab.d_k=4", "lab.samples=5000", "lab.trials=100", "lab.seed=1"],
     "multihead_cost": ["lab.d_model=96", "lab.heads=12", "lab.n=7"],
+    "positional_encoding": ["lab.d_model=64", "lab.base=100", "lab.positions=300", "lab.offsets=[2,299]"],
 }
 
 BAD = {
@@ -42,6 +43,7 @@ BAD = {
     "weights_vs_importance": (["lab.keys=[[1]]"], "lab.keys has 1 vectors but lab.values has 5"),
     "scaling": (["lab.samples=10"], "lab.samples = 10 is too few for a Monte Carlo check"),
     "multihead_cost": (["lab.heads=7"], "lab.d_model = 512 is not divisible by lab.heads = 7"),
+    "positional_encoding": (["lab.d_model=511"], "lab.d_model = 511 must be even"),
 }
 
 

@@ -16,6 +16,7 @@ from . import (
     multihead_cost,
     negative_weights,
     paper_lab,
+    positional_encoding,
     redundant_values,
     scaling,
     vector_mixture,
@@ -24,7 +25,7 @@ from . import (
 
 EXERCISES = {module.LAB: module.EXERCISES for module in (
     attention_basic, vector_mixture, negative_weights, redundant_values, missing_direction, paper_lab, masking,
-    multihead, identifiability, weights_vs_importance, scaling, multihead_cost)}
+    multihead, identifiability, weights_vs_importance, scaling, multihead_cost, positional_encoding)}
 
 
 def all_exercises():
