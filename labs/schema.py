@@ -169,6 +169,18 @@ class PositionalEncoding:
 
 
 @dataclass
+class EfficientVariants:
+    """efficient_variants: blocked, sliding-window, linear and graph attention (001 §8)."""
+
+    name: str = "efficient_variants"
+    n: int = 10  # tokens
+    d: int = 4  # their dimension
+    window: int = 2  # sliding-window radius
+    block_size: int = 4  # keys per block of the online softmax
+    seed: int = 0
+
+
+@dataclass
 class Config:
     """The top-level config: which lab, with its inputs under ``lab``."""
 
@@ -181,7 +193,7 @@ LABS = {"attention_basic": AttentionBasic, "vector_mixture": VectorMixture,
         "masking": Masking, "multihead": Multihead,
         "identifiability": Identifiability, "weights_vs_importance": WeightsVsImportance,
         "scaling": Scaling, "multihead_cost": MultiheadCost,
-        "positional_encoding": PositionalEncoding}
+        "positional_encoding": PositionalEncoding, "efficient_variants": EfficientVariants}
 
 
 def register():

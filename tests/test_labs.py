@@ -29,6 +29,7 @@ NON_DEFAULT = {
     "scaling": ["lab.d_k=4", "lab.samples=5000", "lab.trials=100", "lab.seed=1"],
     "multihead_cost": ["lab.d_model=96", "lab.heads=12", "lab.n=7"],
     "positional_encoding": ["lab.d_model=64", "lab.base=100", "lab.positions=300", "lab.offsets=[2,299]"],
+    "efficient_variants": ["lab.n=7", "lab.d=3", "lab.window=1", "lab.block_size=2", "lab.seed=5"],
 }
 
 BAD = {
@@ -44,6 +45,7 @@ BAD = {
     "scaling": (["lab.samples=10"], "lab.samples = 10 is too few for a Monte Carlo check"),
     "multihead_cost": (["lab.heads=7"], "lab.d_model = 512 is not divisible by lab.heads = 7"),
     "positional_encoding": (["lab.d_model=511"], "lab.d_model = 511 must be even"),
+    "efficient_variants": (["lab.n=2"], "lab.n = 2 is too small"),
 }
 
 

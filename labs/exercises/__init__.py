@@ -9,6 +9,7 @@ file with ``python -m pytest --answers=<file or folder>``.
 
 from . import (
     attention_basic,
+    efficient_variants,
     identifiability,
     masking,
     missing_direction,
@@ -25,7 +26,8 @@ from . import (
 
 EXERCISES = {module.LAB: module.EXERCISES for module in (
     attention_basic, vector_mixture, negative_weights, redundant_values, missing_direction, paper_lab, masking,
-    multihead, identifiability, weights_vs_importance, scaling, multihead_cost, positional_encoding)}
+    multihead, identifiability, weights_vs_importance, scaling, multihead_cost, positional_encoding,
+    efficient_variants)}
 
 
 def all_exercises():
