@@ -181,6 +181,19 @@ class EfficientVariants:
 
 
 @dataclass
+class CostPerLayer:
+    """cost_per_layer: Table 1 of AIAYN, counted exactly; measured times on request."""
+
+    name: str = "cost_per_layer"
+    d: int = 512  # representation dimension
+    n: int = 128  # sequence length for the worked comparison
+    measure: bool = False  # time numpy layers too (the report then differs run to run)
+    ns: List[int] = field(default_factory=lambda: [64, 128, 256, 512, 1024])  # lengths timed at d
+    ds: List[int] = field(default_factory=lambda: [32, 64, 128, 256, 512])  # dimensions timed at n
+    repeats: int = 5
+
+
+@dataclass
 class Config:
     """The top-level config: which lab, with its inputs under ``lab``."""
 
@@ -193,7 +206,8 @@ LABS = {"attention_basic": AttentionBasic, "vector_mixture": VectorMixture,
         "masking": Masking, "multihead": Multihead,
         "identifiability": Identifiability, "weights_vs_importance": WeightsVsImportance,
         "scaling": Scaling, "multihead_cost": MultiheadCost,
-        "positional_encoding": PositionalEncoding, "efficient_variants": EfficientVariants}
+        "positional_encoding": PositionalEncoding, "efficient_variants": EfficientVariants,
+        "cost_per_layer": CostPerLayer}
 
 
 def register():

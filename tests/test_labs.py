@@ -30,6 +30,7 @@ NON_DEFAULT = {
     "multihead_cost": ["lab.d_model=96", "lab.heads=12", "lab.n=7"],
     "positional_encoding": ["lab.d_model=64", "lab.base=100", "lab.positions=300", "lab.offsets=[2,299]"],
     "efficient_variants": ["lab.n=7", "lab.d=3", "lab.window=1", "lab.block_size=2", "lab.seed=5"],
+    "cost_per_layer": ["lab.d=16", "lab.n=64", "lab.measure=true", "lab.ns=[8,16]", "lab.ds=[4,8]", "lab.repeats=1"],
 }
 
 BAD = {
@@ -46,6 +47,7 @@ BAD = {
     "multihead_cost": (["lab.heads=7"], "lab.d_model = 512 is not divisible by lab.heads = 7"),
     "positional_encoding": (["lab.d_model=511"], "lab.d_model = 511 must be even"),
     "efficient_variants": (["lab.n=2"], "lab.n = 2 is too small"),
+    "cost_per_layer": (["lab.measure=true", "lab.ns=[8]"], "need at least two sizes each to fit a slope"),
 }
 
 

@@ -9,6 +9,7 @@ file with ``python -m pytest --answers=<file or folder>``.
 
 from . import (
     attention_basic,
+    cost_per_layer,
     efficient_variants,
     identifiability,
     masking,
@@ -27,7 +28,7 @@ from . import (
 EXERCISES = {module.LAB: module.EXERCISES for module in (
     attention_basic, vector_mixture, negative_weights, redundant_values, missing_direction, paper_lab, masking,
     multihead, identifiability, weights_vs_importance, scaling, multihead_cost, positional_encoding,
-    efficient_variants)}
+    efficient_variants, cost_per_layer)}
 
 
 def all_exercises():
