@@ -110,7 +110,7 @@ def exact(expected, what="the answer"):
         wrong = [i for i, (g, w) in enumerate(zip(_entries(got), _entries(want))) if not equivalent(g, w)]
         if not wrong:
             return
-        if all(_close(g, w) for g, w in zip(_entries(got), _entries(want))):
+        if all(i not in wrong or _close(g, w) for i, (g, w) in enumerate(zip(_entries(got), _entries(want)))):
             raise Wrong(f"{what} is close to the right value but not exact: give the exact expression (fractions, "
                         "exp(...), sqrt(...)) rather than a rounded decimal.")
         where = "" if not isinstance(want, sp.MatrixBase) else f" (entry {', '.join(str(i + 1) for i in wrong)})"
