@@ -7,6 +7,8 @@ value at fault and what was expected. Anything else is a bug, and keeps its trac
 
 import dataclasses
 import difflib
+import os
+import sys
 
 from hydra.errors import ConfigCompositionException, MissingConfigException, OverrideParseException
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
@@ -64,3 +66,30 @@ def suggest(name, valid, prefix=""):
 
 def _first_line(text):
     return text.strip().splitlines()[0] if text.strip() else text
+
+
+_TRACE = "VECMIX_FULL_ERROR"  # the user's own HYDRA_FULL_ERROR, remembered before run_cli sets it
+
+
+def run_cli(main):
+    """Run a Hydra main function with one line (and exit status 2) for every user error.
+
+    Hydra is asked to raise instead of printing its own multi-line report, so that
+    :func:`explain` can word the error; a bug keeps its traceback, and HYDRA_FULL_ERROR=1
+    set by the user shows the full trace for everything.
+    """
+    os.environ.setdefault(_TRACE, os.environ.get("HYDRA_FULL_ERROR", "0"))
+    os.environ["HYDRA_FULL_ERROR"] = "1"
+    try:
+        main()
+    except Exception as exc:
+        exit_if_user_error(exc)
+        raise
+
+
+def exit_if_user_error(exc):
+    """Print one line and exit with status 2 when exc is a user error (unless full traces were asked for)."""
+    line = explain(exc)
+    if line is not None and os.environ.get(_TRACE) != "1":
+        print(f"error: {line}", file=sys.stderr)
+        sys.exit(2)

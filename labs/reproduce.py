@@ -9,9 +9,7 @@ with a config from :func:`compose_lab`:
 """
 
 import importlib
-import os
 import shlex
-import sys
 from pathlib import Path
 
 import hydra
@@ -19,7 +17,7 @@ from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import OmegaConf
 
-from .errors import explain
+from .errors import exit_if_user_error, run_cli
 from .report import environment, render_json, render_markdown
 from .schema import register
 from .writer import write_folder
@@ -93,7 +91,7 @@ def main(cfg):
     try:
         result = reproduce(cfg, out_dir, list(hc.overrides.task))
     except Exception as exc:  # inside a job: exit here, before Hydra adds lines of its own
-        _exit_if_user_error(exc)
+        exit_if_user_error(exc)
         raise
     report = out_dir / "report.md"
     shown = report.relative_to(Path.cwd()) if report.is_relative_to(Path.cwd()) else report
@@ -104,31 +102,9 @@ def main(cfg):
 
 
 def cli():
-    """The command line: Hydra's app, with one line (and exit status 2) for every user error.
-
-    Hydra is asked to raise instead of printing its own multi-line report, so that
-    :func:`labs.errors.explain` can word the error; a bug keeps its traceback, and
-    HYDRA_FULL_ERROR=1 set by the user shows the full trace for everything.
-    """
+    """The command line: Hydra's app, with one line (and exit status 2) for every user error."""
     register()
-    os.environ.setdefault(_TRACE, os.environ.get("HYDRA_FULL_ERROR", "0"))
-    os.environ["HYDRA_FULL_ERROR"] = "1"
-    try:
-        main()
-    except Exception as exc:
-        _exit_if_user_error(exc)
-        raise
-
-
-_TRACE = "VECMIX_FULL_ERROR"  # the user's own HYDRA_FULL_ERROR, remembered before cli() sets it
-
-
-def _exit_if_user_error(exc):
-    """Print one line and exit with status 2 when exc is a user error (unless full traces were asked for)."""
-    line = explain(exc)
-    if line is not None and os.environ.get(_TRACE) != "1":
-        print(f"error: {line}", file=sys.stderr)
-        sys.exit(2)
+    run_cli(main)
 
 
 if __name__ == "__main__":

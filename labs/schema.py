@@ -200,6 +200,39 @@ class Config:
     lab: Any = MISSING
 
 
+@dataclass
+class PaperClaim:
+    """One claim of a paper and the lab that checks it."""
+
+    section: str = MISSING  # where the paper makes it, e.g. "3.2.1"
+    statement: str = MISSING
+    lab: str = MISSING  # the lab whose report checks it
+
+
+@dataclass
+class Paper:
+    """A paper's reading report: prose in the structure of the paper lab 001, claims checked by labs."""
+
+    name: str = MISSING
+    title: str = MISSING
+    citation: str = MISSING
+    why: str = MISSING
+    know_first: List[str] = MISSING
+    first_pass: str = MISSING
+    second_pass: List[str] = MISSING
+    dependency_map: str = MISSING
+    claims: List[PaperClaim] = MISSING
+    reproduce: List[str] = MISSING
+    changed: str = MISSING
+
+
+@dataclass
+class ReadConfig:
+    """The top-level config of `python -m labs.read`."""
+
+    paper: Paper = MISSING
+
+
 LABS = {"attention_basic": AttentionBasic, "vector_mixture": VectorMixture,
         "negative_weights": NegativeWeights, "redundant_values": RedundantValues,
         "missing_direction": MissingDirection, "paper_lab": PaperLab,
@@ -224,3 +257,5 @@ def register():
     OmegaConf.register_new_resolver("vecmix.unique", lambda: secrets.token_hex(3), use_cache=True, replace=True)
     for name, node in LABS.items():
         store.store(group="schema/lab", name=name, node=node)
+    store.store(name="read_schema", node=ReadConfig)
+    store.store(group="schema", name="paper", node=Paper)

@@ -79,3 +79,25 @@ def _check_replaceable(target):
             f"{target} holds files that are not a vecmix report ({', '.join(sorted(entries)[:3])}); "
             "choose an empty folder or an earlier report folder"
         )
+
+
+def write_file(path, data):
+    """Write one file atomically: a temporary file beside it, then a rename.
+
+    >>> import tempfile
+    >>> target = Path(tempfile.mkdtemp()) / "a" / "report.md"
+    >>> write_file(target, b"# hello")
+    >>> target.read_bytes()
+    b'# hello'
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)

@@ -11,6 +11,7 @@ from importlib import metadata
 import pytest
 
 from labs import gallery
+from labs.read import PAPERS
 from labs.schema import LABS
 
 FIX = "regenerate it with `python -m labs.gallery` and commit the result"
@@ -64,4 +65,13 @@ def test_gallery_default_claims_are_all_reproduced(lab_files):
 
 def test_gallery_index_is_current(built):
     results = [built[lab][2] for lab in LABS]
-    assert (gallery.REPORTS / "README.md").read_text() == gallery.index(results), f"reports/README.md is stale: {FIX}"
+    papers = [(paper, gallery.paper_report(paper)[1]) for paper in PAPERS]
+    assert (gallery.REPORTS / "README.md").read_text() == gallery.index(results, papers), \
+        f"reports/README.md is stale: {FIX}"
+
+
+@pytest.mark.parametrize("paper", PAPERS)
+def test_reading_reports_are_current(paper):
+    name, _, text = gallery.paper_report(paper)
+    assert (gallery.REPORTS / "papers" / name).read_text() == text, f"reports/papers/{name} is stale: {FIX}"
+    assert "**" not in text.split("## Key claims")[1].split("## What to reproduce")[0]  # every verdict reproduced

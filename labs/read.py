@@ -1,0 +1,99 @@
+"""The reading report of a paper: ``python -m labs.read paper=attention_is_all_you_need``.
+
+It follows the structure of the paper lab 001 (why this paper, what to know first, first
+pass, second pass, dependency map, key claims and evidence, what to reproduce, what has
+changed). Prose and claims come from ``conf/paper/<paper>.yaml``; each claim's verdict
+comes from its lab's results, and a lab that has not been run yet is run first.
+"""
+
+import json
+from pathlib import Path
+
+import hydra
+from hydra import compose, initialize_config_dir
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import OmegaConf
+
+from .errors import run_cli
+from .markdown import table
+from .reproduce import CONFIG_DIR, compose_lab, reproduce
+from .schema import LABS, register
+from .writer import write_file
+
+
+PAPERS = sorted(p.stem for p in (CONFIG_DIR / "paper").glob("*.yaml"))
+
+
+def compose_paper(paper):
+    """The config of a paper's reading report."""
+    register()
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        return compose(config_name="read", overrides=[f"paper={paper}"])
+
+
+def lab_results(lab, reports):
+    """The results.json of a lab's default report under ``reports``, running the lab first if it is missing."""
+    path = Path(reports) / lab / "results.json"
+    if not path.exists():
+        reproduce(compose_lab(lab), Path(reports) / lab)
+    return json.loads(path.read_text())
+
+
+def render(paper, reports):
+    """The reading report's Markdown; links are relative to reports/papers/.
+
+    >>> text = render(OmegaConf.to_container(compose_paper("attention_is_all_you_need").paper), "reports")
+    >>> text.splitlines()[5], "| 3.2.1, footnote 4 |" in text
+    ('# Reading report: Attention Is All You Need', True)
+    """
+    rows, missing = [], []
+    for claim in paper["claims"]:
+        if claim["lab"] not in LABS:
+            missing.append(claim["lab"])
+            continue
+        doc = lab_results(claim["lab"], reports)
+        held = sum(c["verdict"] == "reproduced" for c in doc["claims"])
+        verdict = "reproduced" if held == len(doc["claims"]) else f"**{held} of {len(doc['claims'])} reproduced**"
+        rows.append([claim["section"], claim["statement"], f"[`{claim['lab']}`](../{claim['lab']}/report.md)",
+                     f"{verdict} ({held} of {len(doc['claims'])} checks)"])
+    bullets = lambda items: "\n".join(f"- {item}" for item in items)  # noqa: E731
+    parts = [
+        "---", f"title: {json.dumps('Reading report: ' + paper['title'])}", f"paper: {paper['name']}", "---", "",
+        f"# Reading report: {paper['title']}", "",
+        f"*{paper['citation']}.* Read through the paper lab `001_8c65d19d1d0c4e45.txt`; every claim below is "
+        "checked by a lab whose report is linked.", "",
+        "## Why this paper", "", paper["why"], "",
+        "## What to know first", "", bullets(paper["know_first"]), "",
+        "## First pass", "", paper["first_pass"], "",
+        "## Second pass: the objects to track", "", bullets(paper["second_pass"]), "",
+        "## Math dependency map", "", paper["dependency_map"], "",
+        "## Key claims and evidence", "",
+        "The paper's evidence is mainly experimental; the claims that can be checked at lab scale are checked "
+        "here, live:", "", table(["section", "claim", "checked by", "verdict"], rows), "",
+    ]
+    if missing:
+        parts += [f"Missing labs (named in the paper's config, not in the catalogue): {', '.join(missing)}.", ""]
+    parts += ["## What to reproduce", "", "\n".join(f"{i + 1}. {s}" for i, s in enumerate(paper["reproduce"])), "",
+              "The lab [`paper_lab`](../paper_lab/report.md) does exactly this, in any dimension.", "",
+              "## What has changed since publication", "", paper["changed"], "",
+              "## Regenerate", "", "```bash", f"python -m labs.read paper={paper['name']}", "```", ""]
+    return "\n".join(parts)
+
+
+@hydra.main(config_path="../conf", config_name="read", version_base="1.3")
+def main(cfg):
+    """Write reports/papers/<paper>.md (the labs' reports are read from, or written to, reports/)."""
+    paper = OmegaConf.to_container(cfg.paper, resolve=True)
+    out = Path(HydraConfig.get().runtime.output_dir) / f"{paper['name']}.md"
+    write_file(out, render(paper, out.parent.parent).encode())
+    print(f"reading report: {out.relative_to(Path.cwd()) if out.is_relative_to(Path.cwd()) else out}")
+
+
+def cli():
+    """The command line, with one-line errors as for labs.reproduce."""
+    register()
+    run_cli(main)
+
+
+if __name__ == "__main__":
+    cli()
