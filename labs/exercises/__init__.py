@@ -4,7 +4,7 @@ Write a lab's answer template with ``python -m labs.exercises <lab>``; grade a f
 file with ``python -m pytest --answers=<file or folder>``.
 
 >>> sorted(EXERCISES)[:2], sum(len(v) for v in EXERCISES.values()) >= 20
-(['attention_basic', 'identifiability'], True)
+(['attention_basic', 'cost_per_layer'], True)
 """
 
 from . import (
