@@ -179,9 +179,11 @@ def render_json(result, command, config, env):
 
 
 def _rounded(x):
-    """Floats (also nested in lists and arrays) to 12 significant digits."""
+    """Floats (also nested in lists, dicts and arrays) to 12 significant digits."""
     if hasattr(x, "tolist"):
         x = x.tolist()
+    if isinstance(x, dict):
+        return {key: _rounded(v) for key, v in x.items()}
     if isinstance(x, (list, tuple)):
         return [_rounded(v) for v in x]
     if isinstance(x, float):
