@@ -18,7 +18,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.list or args.lab is None:
         for lab, exercises in EXERCISES.items():
-            print(f"{lab}: {len(exercises)} exercises, {sum(e.points for e in exercises)} points")
+            count, points = len(exercises), sum(e.points for e in exercises)
+            print(f"{lab}: {count} exercise{'s' * (count != 1)}, {points} point{'s' * (points != 1)}")
         return 0
     if args.lab not in EXERCISES:
         print(f"error: no lab named '{args.lab}' has exercises{suggest(args.lab, list(EXERCISES))}; "
