@@ -54,8 +54,6 @@ def run(params):
               "cheaper", SOURCE, "the cheaper one by the rule n < d",
               f"self-attention {here['attention']:,}, recurrent {here['recurrent']:,}",
               cheaper_here == (n_here < d_here) or n_here == d_here, True),
-        Claim("sequential", "a recurrent layer needs n sequential steps, self-attention one", SOURCE, "n against 1",
-              f"{sp.sstr(ROWS[1][2])} against {sp.sstr(ROWS[0][2])}", ROWS[1][2] == n and ROWS[0][2] == 1, True),
     ]
     rows = [[layer, f"${sp.latex(cost)}$", f"${sp.latex(steps)}$", f"${sp.latex(path)}$"]
             for layer, cost, steps, path in ROWS]

@@ -42,6 +42,16 @@ def multiply_adds(n, d_model, heads):
     return sp.expand(sum(rows * inner * cols * times for _, rows, inner, cols, times in products(n, d_model, heads)))
 
 
+def exponentials(n, d_model, heads):
+    """Softmax exponentials: one per entry of every score matrix Q_j K_j^T.
+
+    >>> exponentials(10, 64, 8), exponentials(10, 64, 1)
+    (800, 100)
+    """
+    _, rows, _, cols, times = next(p for p in products(n, d_model, heads) if p[0] == "scores Q K^T")
+    return int(rows * cols * times)
+
+
 def run(params):
     """Count both ways, symbolically and for the configured sizes.
 
@@ -55,7 +65,7 @@ def run(params):
         raise VecmixError(f"lab.d_model = {d_model} is not divisible by lab.heads = {heads}: heads have size d_model/h")
     multi, single = multiply_adds(n, d, h), multiply_adds(n, d, 1)
     here_multi, here_single = multiply_adds(length, d_model, heads), multiply_adds(length, d_model, 1)
-    exps_multi, exps_single = heads * length**2, length**2  # one exponential per query-key pair per head
+    exps_multi, exps_single = exponentials(length, d_model, heads), exponentials(length, d_model, 1)
     claims = [
         Claim("same-multiply-adds", "h heads of size d_model/h perform exactly as many multiply-adds as one head "
               "of size d_model, for every n, d_model and h", SOURCE, f"{sp.sstr(single)} for both",
