@@ -13,6 +13,7 @@ from vecmix import (
     VecmixError,
     affine_solution_set,
     attention,
+    eliminate,
     exact_attention,
     exact_equal,
     exact_softmax,
@@ -62,6 +63,7 @@ def run(params):
     if family.dimension < 1:
         raise VecmixError(f"lab.flat_values are affinely independent (m = {m} <= d + 1 = {F.cols + 1}), so they "
                           "pin the weights down; give more words than dimensions + 1")
+    lifted_rank = eliminate(F.row_join(sp.ones(m, 1))).rank  # (m, d' + 1): affine dependencies, counted apart
     n = family.directions[0]  # (m, 1): sum n = 0 and F^T n = 0
     lo, hi = _interval(beta, n)  # beta + s n > 0 exactly for s in (lo, hi)
     s_star = hi / 2
@@ -81,8 +83,9 @@ def run(params):
               "from z exactly", SOURCE, "the only c with V^T c = z, sum c = 1, is alpha",
               "unique, equal to alpha" if recovered else "not unique", recovered, True),
         Claim("not-recoverable", f"with m = {m} > d + 1 = {F.cols + 1} the weights sum to one in a "
-              f"{family.dimension}-parameter family of ways", SOURCE, "m > d + 1 => a family",
-              f"dimension {family.dimension}", family.dimension == m - F.cols - 1 or family.dimension >= 1, True),
+              f"{family.dimension}-parameter family of ways", SOURCE,
+              f"m - rank[U | 1] = {m - lifted_rank} free parameters", f"dimension {family.dimension}",
+              family.dimension == m - lifted_rank >= 1, True),
         Claim("two-distributions-one-output", "two different attention distributions give exactly the same output",
               SOURCE, "beta != gamma, both > 0, sum 1, same z", "equal outputs, different weights" if same_output and
               not exact_equal(beta, gamma) else "no", same_output and not exact_equal(beta, gamma) and all(
