@@ -12,7 +12,7 @@
 import numpy as np
 import sympy as sp
 
-from vecmix import VecmixError, attention, blocked_attention, exact_attention, in_span, to_numeric
+from vecmix import VecmixError, attention, exact_attention, in_span, to_numeric
 
 from . import figures as fig
 from .inputs import random_rationals, read_positive_int
@@ -62,18 +62,18 @@ def run(params):
     Q = K = V = to_numeric(X)  # (n, d)
 
     # Blocked attention: a mixture of per-block mixtures.
-    Z, A = attention(Q, K, V)  # (n, d), (n, n)
-    Z_blocked = blocked_attention(Q, K, V, block_size=block)
+    Z, A = attention(Q, K, V, weights=True)  # (n, d), (n, n): the full weights matrix
+    Z_blocked = attention(Q, K, V, block_size=block)  # the online softmax, block by block
     starts = range(0, n, block)
-    partial = [attention(Q, K[b:b + block], V[b:b + block])[0] for b in starts]  # each block's own mixture (n, d)
+    partial = [attention(Q, K[b:b + block], V[b:b + block]) for b in starts]  # each block's own mixture (n, d)
     mass = np.stack([A[:, b:b + block].sum(axis=1) for b in starts], axis=1)  # (n, blocks): weight of each block
     Z_mixture_of_mixtures = sum(mass[:, [j]] * partial[j] for j in range(len(partial)))  # (n, 1) * (n, d)
     identity = online_softmax_identity()
 
     # Sliding window: a band mask, and the same as attending to the window alone.
     band = np.abs(np.subtract.outer(np.arange(n), np.arange(n))) <= window  # (n, n)
-    Z_band, A_band = attention(Q, K, V, mask=band)
-    Z_slices = np.stack([attention(Q[t], K[max(0, t - window):t + window + 1], V[max(0, t - window):t + window + 1])[0]
+    Z_band, A_band = attention(Q, K, V, mask=band, weights=True)
+    Z_slices = np.stack([attention(Q[t], K[max(0, t - window):t + window + 1], V[max(0, t - window):t + window + 1])
                          for t in range(n)])  # (n, d)
 
     # Linear attention: phi(q) . phi(k_i) as weights, computed the linear way.
@@ -94,7 +94,7 @@ def run(params):
     mixture_err = float(np.max(np.abs(Z_mixture_of_mixtures - Z)))
     band_err = float(np.max(np.abs(Z_band - Z_slices)))
     linear_err = float(np.max(np.abs(Z_lin - W_lin @ V)))
-    graph_err = float(np.max(np.abs(attention(Q, K, V, mask=ring)[0] - to_numeric(Z_graph))))
+    graph_err = float(np.max(np.abs(attention(Q, K, V, mask=ring) - to_numeric(Z_graph))))
     claims = [
         Claim("online-softmax-identity", "for two blocks and any running maxima m1, m2, m, the rescaled online "
               "softmax equals full softmax attention (symbolic scores and values)", SOURCE, "difference 0",

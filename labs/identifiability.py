@@ -75,8 +75,8 @@ def run(params):
     as_softmax = exact_equal(exact_softmax(scores), gamma)
 
     V_num, F_num = to_numeric(V), to_numeric(F)
-    z_num, alpha_num = attention(V_num[t], V_num, V_num, scale=1.0)
-    zf_num, beta_num = attention(F_num[t], F_num, F_num, scale=1.0)
+    z_num, alpha_num = attention(V_num[t], V_num, V_num, scale=1.0, weights=True)
+    zf_num, beta_num = attention(F_num[t], F_num, F_num, scale=1.0, weights=True)
     gamma_num = to_numeric(gamma).ravel()
     claims = [
         Claim("recoverable", f"with affinely independent values (m = {m}, d = {V.cols}) the weights are read back "

@@ -50,7 +50,7 @@ def run(params):
              "causal + padding": causal & pad}  # each (n, n), True = may attend
     exact = {name: exact_attention(X, X, X, mask=mask) for name, mask in masks.items()}  # name -> (Z, A)
     X_num = to_numeric(X)  # (n, d)
-    numeric = {name: attention(X_num, X_num, X_num, mask=mask) for name, mask in masks.items()}
+    numeric = {name: attention(X_num, X_num, X_num, mask=mask, weights=True) for name, mask in masks.items()}
 
     # One query at a time, the page's formula: z_t = sum_i alpha_ti v_i.
     Z_full, A_full = exact["no mask"]
@@ -74,7 +74,7 @@ def run(params):
         refusal = "no error"
     except VecmixError as exc:
         refusal = str(exc)
-    Z_zeros, _ = attention(X_num, X_num, X_num, mask=query_pad, fully_masked="zeros")  # (n, d)
+    Z_zeros = attention(X_num, X_num, X_num, mask=query_pad, fully_masked="zeros")  # (n, d)
 
     rows_sum = all(exact_equal(one_fraction(sp.Add(*A.row(t))), 1) for Z, A in exact.values() for t in range(n))
     pad_zero = all(A_p[t, j] == 0 and numeric["padding"][1][t, j] == 0.0 for t in range(n) for j in range(L, n))

@@ -65,7 +65,7 @@ def run(params):
     residual = float(np.linalg.norm(V_num.T @ c_ls - t_num))  # (d, m) @ (m,) -> (d,)
     Z, A = exact_attention(Q, K, V)  # (n_q, d), (n_q, m)
     along = [(N.T * Z.row(i).T).applyfunc(one_fraction) for i in range(Q.rows)]  # each (k, 1)
-    Z_num, A_num = attention(to_numeric(Q), to_numeric(K), V_num)  # (n_q, d), (n_q, m)
+    Z_num, A_num = attention(to_numeric(Q), to_numeric(K), V_num, weights=True)  # (n_q, d), (n_q, m)
     w = sp.Matrix(sp.symbols(f"w_1:{m + 1}"))  # any weights at all (m, 1)
     generic = (N.T * V.T * w).applyfunc(sp.expand)  # (k, d) (d, m) (m, 1) -> (k, 1)
     nn = (n.T * n)[0]  # (1, d) (d, 1) -> (1, 1)

@@ -52,7 +52,7 @@ def run(params):
         Y, Zs, As, Vs = exact_multihead_attention(X, X, W["W_q"], W["W_k"], W["W_v"], W["W_o"], causal=causal)
         Y_num, Z_num, A_num = multihead_attention(to_numeric(X), to_numeric(X), [to_numeric(w) for w in W["W_q"]],
                                                   [to_numeric(w) for w in W["W_k"]], [to_numeric(w) for w in W["W_v"]],
-                                                  to_numeric(W["W_o"]), causal=causal)
+                                                  to_numeric(W["W_o"]), causal=causal, weights=True)
     except VecmixError as exc:
         raise VecmixError(f"the projections in lab.W_q/W_k/W_v/W_o do not fit: {exc}") from None
     d_v = Vs[0].cols

@@ -63,7 +63,7 @@ def run(params):
 
     V_num = to_numeric(V)  # (m, d)
     z_num = V_num.T @ to_numeric(a).ravel()  # (d, m) @ (m,) -> (d,)
-    z_att, alpha_num = attention(to_numeric(q).ravel(), to_numeric(K), V_num, scale=1 / float(np.sqrt(d_k)))
+    z_att, alpha_num = attention(to_numeric(q).ravel(), to_numeric(K), V_num, scale=1 / float(np.sqrt(d_k)), weights=True)
     err = max(float(np.max(np.abs(z_num - to_numeric(matrix).ravel()))),
               float(np.max(np.abs(z_att - to_numeric(Z).ravel()))))
 

@@ -87,7 +87,8 @@ def walk(q, K, V, d_k):
     Z, A = exact_attention(q.T, K, V, scale=scale)  # (1, d), (1, m)
     alpha, z = A.T, Z.T  # (m, 1), (d, 1)
     z_explicit = sum((alpha[i] * V.row(i).T for i in range(V.rows)), sp.zeros(V.cols, 1))  # sum of (d, 1)
-    z_num, alpha_num = attention(to_numeric(q).ravel(), to_numeric(K), to_numeric(V), scale=float(scale))  # (d,), (m,)
+    z_num, alpha_num = attention(to_numeric(q).ravel(), to_numeric(K), to_numeric(V), scale=float(scale),
+                               weights=True)  # (d,), (m,)
     elim = eliminate(V)
     return Walkthrough(q, K, V, d_k, s, alpha, z, z_explicit, alpha_num, z_num, elim, solution_set(V, z, elim))
 

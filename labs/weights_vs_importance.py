@@ -58,7 +58,7 @@ def run(params):
     top_no_effect = exact_equal(V.row(top).T, z) and effects[top] == 0
     small_matters = alpha_num[most] < alpha_num[top] and all(
         is_nonnegative(effects[most] - e) for e in effects)
-    z_num, a_num = attention(to_numeric(q).ravel(), to_numeric(K), to_numeric(V), scale=float(scale))
+    z_num, a_num = attention(to_numeric(q).ravel(), to_numeric(K), to_numeric(V), scale=float(scale), weights=True)
     err = max(float(np.max(np.abs(a_num - alpha_num))), float(np.max(np.abs(z_num - to_numeric(z).ravel()))))
 
     claims = [

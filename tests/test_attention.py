@@ -33,6 +33,14 @@ def naive_attention(Q, K, V, scale, allowed):
     return Z, A
 
 
+def both(*args, **kwargs):
+    """(Z, A) from the full form, after checking that the blocked default gives the same Z at several block sizes."""
+    Z, A = attention(*args, weights=True, **kwargs)
+    for block_size in (1, 2, 512):
+        np.testing.assert_allclose(attention(*args, block_size=block_size, **kwargs), Z, rtol=0, atol=1e-13)
+    return Z, A
+
+
 def random_case(rng, batch, n_q, n_k, d_k, d_v):
     Q = rng.normal(size=(*batch, n_q, d_k))
     K = rng.normal(size=(*batch, n_k, d_k))
@@ -47,7 +55,7 @@ def test_agrees_with_naive_loop(shape, seed):
     Q, K, V = random_case(rng, *shape)
     mask = rng.random((*shape[0], shape[1], shape[2])) < 0.7
     mask[..., 0] = True  # every query sees at least one key
-    Z, A = attention(Q, K, V, mask=mask)
+    Z, A = both(Q, K, V, mask=mask)
     scale = 1 / math.sqrt(shape[3])
     for index in np.ndindex(*shape[0]):
         Z_ref, A_ref = naive_attention(Q[index], K[index], V[index], scale, mask[index])
@@ -60,7 +68,7 @@ def test_weights_are_a_distribution_and_outputs_lie_in_the_hull(shape):
     rng = np.random.default_rng(7)
     Q, K, V = random_case(rng, *shape)
     Q = Q * 4  # sharper weights
-    Z, A = attention(Q, K, V)
+    Z, A = both(Q, K, V)
     assert (A >= 0).all()
     np.testing.assert_allclose(A.sum(axis=-1), 1.0, rtol=0, atol=1e-14)
     # z is in the convex hull of the v_i iff u . z <= max_i u . v_i for every direction u.
@@ -78,14 +86,14 @@ def test_permuting_keys_and_values_together_leaves_outputs_unchanged():
     rng = np.random.default_rng(1)
     Q, K, V = random_case(rng, (), 3, 6, 4, 2)
     perm = rng.permutation(6)
-    Z, A = attention(Q, K, V)
-    Z_p, A_p = attention(Q, K[perm], V[perm])
+    Z, A = both(Q, K, V)
+    Z_p, A_p = both(Q, K[perm], V[perm])
     np.testing.assert_allclose(Z_p, Z, rtol=0, atol=1e-14)
     np.testing.assert_allclose(A_p, A[:, perm], rtol=0, atol=1e-15)
 
 
 def test_single_query_vector_gives_vectors_back():
-    z, alpha = attention([1.0, 0.0], [[1, 0], [0, 0], [-1, 0]], [[1, 0], [0, 1], [1, 1]], scale=1.0)
+    z, alpha = both([1.0, 0.0], [[1, 0], [0, 0], [-1, 0]], [[1, 0], [0, 1], [1, 1]], scale=1.0)
     assert z.shape == (2,) and alpha.shape == (3,)
     np.testing.assert_allclose(alpha, np.exp([2, 1, 0]) / np.exp([2, 1, 0]).sum(), rtol=0, atol=1e-15)
 
@@ -93,33 +101,33 @@ def test_single_query_vector_gives_vectors_back():
 def test_default_scale_is_one_over_sqrt_d_k():
     rng = np.random.default_rng(2)
     Q, K, V = random_case(rng, (), 2, 3, 4, 2)
-    np.testing.assert_array_equal(attention(Q, K, V)[1], attention(Q, K, V, scale=0.5)[1])
+    np.testing.assert_array_equal(both(Q, K, V)[1], both(Q, K, V, scale=0.5)[1])
 
 
 def test_float32_stays_float32_and_ints_become_float64():
     Q = np.ones((2, 3), dtype=np.float32)
-    Z, A = attention(Q, Q, Q)
-    assert Z.dtype == A.dtype == np.float32
-    assert attention([[1, 0]], [[1, 0]], [[2, 3]])[0].dtype == np.float64
+    Z, A = attention(Q, Q, Q, weights=True)
+    assert Z.dtype == A.dtype == attention(Q, Q, Q).dtype == np.float32
+    assert attention([[1, 0]], [[1, 0]], [[2, 3]]).dtype == np.float64
 
 
 def test_masked_keys_get_exactly_zero_weight():
     rng = np.random.default_rng(3)
     Q, K, V = random_case(rng, (), 4, 5, 3, 2)
     mask = np.array([True, False, True, False, True])  # broadcast over queries
-    Z, A = attention(Q, K, V, mask=mask)
+    Z, A = both(Q, K, V, mask=mask)
     assert (A[:, ~mask] == 0.0).all()
-    Z_kept, A_kept = attention(Q, K[mask], V[mask])
+    Z_kept, A_kept = both(Q, K[mask], V[mask])
     np.testing.assert_allclose(Z, Z_kept, rtol=0, atol=1e-15)
 
 
 def test_causal_query_t_sees_keys_up_to_t():
     rng = np.random.default_rng(4)
     Q, K, V = random_case(rng, (), 5, 5, 3, 5)
-    Z, A = attention(Q, K, V, causal=True)
+    Z, A = both(Q, K, V, causal=True)
     assert (np.triu(A, k=1) == 0.0).all()
     for t in range(5):
-        z_t, _ = attention(Q[t], K[: t + 1], V[: t + 1])
+        z_t, _ = both(Q[t], K[: t + 1], V[: t + 1])
         np.testing.assert_allclose(Z[t], z_t, rtol=0, atol=1e-15)
 
 
@@ -128,9 +136,9 @@ def test_a_fully_masked_row_is_refused_by_name_unless_asked_otherwise():
     mask = np.array([[True, True, True], [False, False, False], [True, False, False]])
     with pytest.raises(VecmixError, match=r"^query row 1 has every key masked"):
         attention(Q, K, V, mask=mask)
-    Z, A = attention(Q, K, V, mask=mask, fully_masked="zeros")
+    Z, A = both(Q, K, V, mask=mask, fully_masked="zeros")
     assert (A[1] == 0).all() and (Z[1] == 0).all()
-    Z, A = attention(Q, K, V, mask=mask, fully_masked="nan")
+    Z, A = both(Q, K, V, mask=mask, fully_masked="nan")
     assert np.isnan(A[1]).all() and np.isfinite(A[[0, 2]]).all()
     with pytest.raises(VecmixError, match="fully_masked='ignore' is not one of"):
         attention(Q, K, V, fully_masked="ignore")

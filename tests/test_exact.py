@@ -95,7 +95,7 @@ def test_numeric_path_equals_exact_path_on_rational_inputs(seed, causal):
     mask[:, 0] = True
     Z_exact, A_exact = exact_attention(Q, K, V, mask=mask, causal=causal)
     Q_num, K_num, V_num = (to_numeric(as_exact(x)) for x in (Q, K, V))
-    Z, A = attention(Q_num, K_num, V_num, mask=mask, causal=causal)
+    Z, A = attention(Q_num, K_num, V_num, mask=mask, causal=causal, weights=True)
     np.testing.assert_allclose(A, to_numeric(A_exact), rtol=0, atol=1e-12)
     np.testing.assert_allclose(Z, to_numeric(Z_exact), rtol=0, atol=1e-12)
     for t in range(n_q):  # every exact row is a distribution over its visible keys

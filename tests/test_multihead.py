@@ -17,12 +17,13 @@ def test_numeric_equals_exact_and_per_head_loop(seed):
     X = small_rationals(rng, (n, d_model))
     W_q, W_k = small_rationals(rng, (h, d_model, d_k)), small_rationals(rng, (h, d_model, d_k))
     W_v, W_o = small_rationals(rng, (h, d_model, d_v)), small_rationals(rng, (h * d_v, d_out))
-    Y, Z, A = multihead_attention(X, X, W_q, W_k, W_v, W_o, causal=True)
+    Y, Z, A = multihead_attention(X, X, W_q, W_k, W_v, W_o, causal=True, weights=True)
     Y_x, Z_x, A_x, V_x = exact_multihead_attention(X, X, W_q, W_k, W_v, W_o, causal=True)
     np.testing.assert_allclose(Y, to_numeric(Y_x), rtol=0, atol=1e-12)
     Xn = np.array(X)
     for j in range(h):  # each head is ordinary attention on its own projections
-        Z_j, A_j = attention(Xn @ np.array(W_q[j]), Xn @ np.array(W_k[j]), Xn @ np.array(W_v[j]), causal=True)
+        Z_j, A_j = attention(Xn @ np.array(W_q[j]), Xn @ np.array(W_k[j]), Xn @ np.array(W_v[j]), causal=True,
+                             weights=True)
         np.testing.assert_allclose(Z[j], Z_j, rtol=0, atol=1e-14)
         np.testing.assert_allclose(A[j], to_numeric(A_x[j]), rtol=0, atol=1e-12)
         for t in range(n):  # and its output lies in the span of its own projected values

@@ -12,7 +12,7 @@ import os
 import numpy as np
 import pytest
 
-from vecmix import attention, blocked_attention, multihead_attention
+from vecmix import attention, multihead_attention
 
 if os.environ.get("CI") == "true":
     import torch  # CI installs torch before the suite: there, a missing torch fails instead of skipping
@@ -41,11 +41,10 @@ def test_attention_matches_torch_sdpa_with_boolean_masks_and_scales(case, seed):
     mask = rng.random((*batch, n_q, n_k)) < 0.6
     mask[..., 0] = True
     scale = float(rng.uniform(0.1, 2.0))
-    Z, _ = attention(Q, K, V, mask=mask, scale=scale)
     Zt = F.scaled_dot_product_attention(*to_torch(Q, K, V), attn_mask=torch.from_numpy(mask), scale=scale)
-    np.testing.assert_allclose(Z, Zt.numpy(), rtol=0, atol=1e-12)
-    np.testing.assert_allclose(blocked_attention(Q, K, V, mask=mask, scale=scale, block_size=3), Zt.numpy(),
-                               rtol=0, atol=1e-12)
+    for kwargs in ({}, {"block_size": 3}, {"weights": True}):
+        Z = attention(Q, K, V, mask=mask, scale=scale, **kwargs)
+        np.testing.assert_allclose(Z[0] if kwargs.get("weights") else Z, Zt.numpy(), rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -54,8 +53,8 @@ def test_causal_attention_matches_torch_is_causal(case):
     rng = np.random.default_rng(7)
     Q, K, V = (rng.normal(size=(*batch, n, d)) for n, d in ((n_q, d_k), (n_k, d_k), (n_k, d_v)))
     Zt = F.scaled_dot_product_attention(*to_torch(Q, K, V), is_causal=True)  # top-left aligned, as vecmix
-    np.testing.assert_allclose(attention(Q, K, V, causal=True)[0], Zt.numpy(), rtol=0, atol=1e-12)
-    np.testing.assert_allclose(blocked_attention(Q, K, V, causal=True, block_size=2), Zt.numpy(), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(attention(Q, K, V, causal=True, weights=True)[0], Zt.numpy(), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(attention(Q, K, V, causal=True, block_size=2), Zt.numpy(), rtol=0, atol=1e-12)
 
 
 def test_fully_masked_rows_match_torch_when_asked_for_zeros():
@@ -65,7 +64,7 @@ def test_fully_masked_rows_match_torch_when_asked_for_zeros():
     mask[1] = False  # a query that may see nothing
     mask[[0, 2, 3], 0] = True
     Zt = F.scaled_dot_product_attention(*to_torch(Q, K, V), attn_mask=torch.from_numpy(mask))
-    np.testing.assert_allclose(attention(Q, K, V, mask=mask, fully_masked="zeros")[0], Zt.numpy(), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(attention(Q, K, V, mask=mask, fully_masked="zeros"), Zt.numpy(), rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize("heads, d_model, n_q, n_k", [(1, 4, 3, 3), (2, 6, 5, 4), (4, 8, 6, 6)])
@@ -90,6 +89,7 @@ def test_multihead_matches_torch_multihead_attention(heads, d_model, n_q, n_k, m
     W_q, W_k, W_v = ([W_in[i * d_model:(i + 1) * d_model].T[:, h * hd:(h + 1) * hd] for h in range(heads)]
                      for i in range(3))  # each a list of h (d_model, hd) matrices
     W_o = mha.out_proj.weight.detach().numpy().T  # (heads * hd, d_model)
-    Y, _, A = multihead_attention(X_q, X_kv, np.array(W_q), np.array(W_k), np.array(W_v), W_o, mask=allowed)
+    Y, _, A = multihead_attention(X_q, X_kv, np.array(W_q), np.array(W_k), np.array(W_v), W_o, mask=allowed,
+                                  weights=True)
     np.testing.assert_allclose(Y, Yt[0].numpy(), rtol=0, atol=1e-12)
     np.testing.assert_allclose(A, At[0].numpy(), rtol=0, atol=1e-12)

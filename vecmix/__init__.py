@@ -6,12 +6,12 @@ Numeric functions take and return numpy arrays; their exact twins take the same
 numbers and return SymPy matrices. Nothing here reads or writes files, prints or plots.
 
 >>> import vecmix
->>> z, alpha = vecmix.attention([1.0, 0.0], [[1, 0], [0, 0], [-1, 0]], [[1, 0], [0, 1], [1, 1]], scale=1.0)
+>>> z = vecmix.attention([1.0, 0.0], [[1, 0], [0, 0], [-1, 0]], [[1, 0], [0, 1], [1, 1]], scale=1.0)
 >>> z.round(3)
 array([0.755, 0.335])
 """
 
-from .attention import attention, blocked_attention, softmax
+from .attention import attention, softmax
 from .errors import VecmixError
 from .exact import as_exact, exact_attention, exact_equal, exact_number, exact_scores, exact_softmax, is_nonnegative, is_zero, one_fraction, to_numeric
 from .hull import affine_solution_set, distance_to_span, in_hull
@@ -27,7 +27,6 @@ __all__ = [
     "affine_solution_set",
     "as_exact",
     "attention",
-    "blocked_attention",
     "distance_to_span",
     "eliminate",
     "exact_attention",

@@ -16,8 +16,10 @@ from .exact import as_exact, exact_attention
 __all__ = ["exact_multihead_attention", "multihead_attention"]
 
 
-def multihead_attention(X_q, X_kv, W_q, W_k, W_v, W_o, *, mask=None, causal=False, fully_masked="raise"):
-    """Numeric multi-head attention: returns Y (n_q, d_out), per-head Z (h, n_q, d_v) and A (h, n_q, n_k).
+def multihead_attention(X_q, X_kv, W_q, W_k, W_v, W_o, *, mask=None, causal=False, fully_masked="raise",
+                        weights=False):
+    """Numeric multi-head attention: returns Y (n_q, d_out) and per-head Z (h, n_q, d_v), and A (h, n_q, n_k)
+    when ``weights=True`` (see :func:`vecmix.attention`).
 
     Shapes: X_q (n_q, d_model), X_kv (n_k, d_model), W_q and W_k (h, d_model, d_k),
     W_v (h, d_model, d_v), W_o (h * d_v, d_out). ``mask`` (True = may attend) and
@@ -27,7 +29,7 @@ def multihead_attention(X_q, X_kv, W_q, W_k, W_v, W_o, *, mask=None, causal=Fals
 
     >>> X = np.array([[1.0, 0.0], [0.0, 1.0]])
     >>> W = np.array([[[1.0], [0.0]], [[0.0], [1.0]]])  # (2 heads, d_model 2, size 1)
-    >>> Y, Z, A = multihead_attention(X, X, W, W, W, np.ones((2, 1)))
+    >>> Y, Z, A = multihead_attention(X, X, W, W, W, np.ones((2, 1)), weights=True)
     >>> Y.shape, Z.shape, A.shape
     ((2, 1), (2, 2, 1), (2, 2, 2))
     >>> np.allclose(A.sum(axis=-1), 1)
@@ -38,9 +40,11 @@ def multihead_attention(X_q, X_kv, W_q, W_k, W_v, W_o, *, mask=None, causal=Fals
     Q = X_q @ W_q  # (n_q, d_model) @ (h, d_model, d_k) -> (h, n_q, d_k)
     K = X_kv @ W_k  # (n_k, d_model) @ (h, d_model, d_k) -> (h, n_k, d_k)
     V = X_kv @ W_v  # (n_k, d_model) @ (h, d_model, d_v) -> (h, n_k, d_v)
-    Z, A = attention(Q, K, V, mask=mask, causal=causal, fully_masked=fully_masked)  # (h, n_q, d_v), (h, n_q, n_k)
+    out = attention(Q, K, V, mask=mask, causal=causal, fully_masked=fully_masked, weights=weights)
+    Z = out[0] if weights else out  # (h, n_q, d_v); the weights out[1] are (h, n_q, n_k)
     concat = Z.transpose(1, 0, 2).reshape(Z.shape[1], h * d_v)  # (h, n_q, d_v) -> (n_q, h, d_v) -> (n_q, h * d_v)
-    return concat @ W_o, Z, A  # (n_q, h * d_v) @ (h * d_v, d_out) -> (n_q, d_out)
+    Y = concat @ W_o  # (n_q, h * d_v) @ (h * d_v, d_out) -> (n_q, d_out)
+    return (Y, Z, out[1]) if weights else (Y, Z)
 
 
 def exact_multihead_attention(X_q, X_kv, W_q, W_k, W_v, W_o, *, mask=None, causal=False, fully_masked="raise"):
