@@ -4,7 +4,16 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from vecmix import VecmixError, eliminate, exact_attention, in_span, null_space, solution_set
+from vecmix import VecmixError, _linalg, eliminate, exact_attention, in_span, null_space, solution_set
+
+BACKENDS = ["sympy"] + (["python-flint"] if _linalg.flint is not None else [])
+
+
+@pytest.fixture(autouse=True, params=BACKENDS)
+def backend(request, monkeypatch):
+    """Every test here runs on python-flint and on the SymPy fallback."""
+    monkeypatch.setattr(_linalg, "BACKEND", request.param)
+    return request.param
 
 
 def random_values(rng, m, d, rank):
@@ -78,3 +87,35 @@ def test_shape_errors_name_the_shapes():
         solution_set([[1, 0], [0, 1]], [1, 2, 3])
     with pytest.raises(VecmixError, match=r"c has shape \(2, 1\), expected \(3, 1\)"):
         solution_set([[1, 0], [0, 1], [1, 1]], [1, 1]).contains([1, 1])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_backends_agree_exactly(seed, monkeypatch):
+    rng = np.random.default_rng(seed)
+    m, d = int(rng.integers(2, 9)), int(rng.integers(2, 9))
+    V = [[sp.Rational(int(p), int(q)) for p, q in zip(row_p, row_q)] for row_p, row_q in
+         zip(random_values(rng, m, d, min(m, d) - 1), rng.integers(1, 7, size=(m, d)))]
+    c = sp.Matrix(rng.integers(-3, 4, size=m).tolist()) / 2
+    z = sp.Matrix(V).T * c  # (d, m) (m, 1) -> (d, 1)
+    answers = []
+    for name in BACKENDS:
+        monkeypatch.setattr(_linalg, "BACKEND", name)
+        E = eliminate(V)
+        answers.append((E.rank, E.pivots, E.null_space, E.complement, solution_set(V, z, E).particular))
+    assert all(a == answers[0] for a in answers)
+
+
+def test_large_rational_values_are_decided_exactly():
+    rng = np.random.default_rng(9)
+    V = [[sp.Rational(int(p), int(q)) for p, q in zip(*pair)] for pair in
+         zip(rng.integers(-9, 10, size=(24, 24)), rng.integers(1, 10, size=(24, 24)))]
+    V[5] = [a + b for a, b in zip(V[3], V[4])]  # one dependency
+    E = eliminate(V)
+    assert E.rank == 23 and len(E.null_space) == 1 and len(E.complement) == 1
+    assert sp.Matrix(V).T * E.null_space[0] == sp.zeros(24, 1)
+    assert sp.Matrix(V) * E.complement[0] == sp.zeros(24, 1)
+    c = sp.Matrix([sp.Rational(k % 5, 3) for k in range(24)])
+    z = sp.Matrix(V).T * c  # (24, 24) (24, 1) -> (24, 1)
+    S = solution_set(V, z, E)
+    assert S.contains(c) and sp.Matrix(V).T * S.particular == z
+    assert not in_span(V, z + E.complement[0], E)

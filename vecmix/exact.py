@@ -27,6 +27,7 @@ __all__ = [
     "is_nonnegative",
     "is_zero",
     "one_fraction",
+    "rational_rows",
     "to_numeric",
 ]
 
@@ -99,6 +100,22 @@ def as_exact(x, name="x"):
     """
     if isinstance(x, sp.MatrixBase):
         return sp.Matrix(x.rows, x.cols, [exact_number(v, f"{name}{_at(x, k)}") for k, v in enumerate(x)])
+    return sp.Matrix([[sp.Rational(p, q) for p, q in row] for row in rational_rows(x, name)])
+
+
+def rational_rows(x, name="x"):
+    """The entries of a vector or matrix as rows of exact (numerator, denominator) pairs.
+
+    The structure is read as in :func:`as_exact` (a flat list is a column), with the same
+    errors; integers, fractions and SymPy rationals are taken as they are, and anything
+    else goes through :func:`exact_number`. Large matrices are read this way, without
+    building a SymPy number per entry.
+
+    >>> rational_rows([[1, "0.5"], [Fraction(2, 3), 0]])
+    [[(1, 1), (1, 2)], [(2, 3), (0, 1)]]
+    """
+    if isinstance(x, sp.MatrixBase):
+        return [[_pair(v, name, i, j) for j, v in enumerate(row)] for i, row in enumerate(x.tolist())]
     rows = x.tolist() if isinstance(x, np.ndarray) else x
     if not isinstance(rows, (list, tuple)):
         raise VecmixError(f"{name} must be a list of numbers or a list of vectors, got {type(rows).__name__}")
@@ -113,10 +130,20 @@ def as_exact(x, name="x"):
                 )
         if lengths[0] == 0:
             raise VecmixError(f"{name} has empty rows: each vector needs at least one entry")
-        return sp.Matrix([[exact_number(v, f"{name}[{i}][{j}]") for j, v in enumerate(r)] for i, r in enumerate(rows)])
+        return [[(v.numerator, v.denominator) if type(v) in _PLAIN else _pair(v, name, i, j) for j, v in enumerate(r)]
+                for i, r in enumerate(rows)]
     if any(isinstance(r, (list, tuple)) for r in rows):
         raise VecmixError(f"{name} mixes numbers and lists: expected a list of numbers or a list of vectors")
-    return sp.Matrix([exact_number(v, f"{name}[{i}]") for i, v in enumerate(rows)])
+    return [[_pair(v, name, i)] for i, v in enumerate(rows)]
+
+
+_PLAIN = (int, Fraction)  # read as (numerator, denominator) directly; bool is not among them
+
+
+def _pair(v, name, *index):
+    """(p, q) with q > 0 for the exact rational v at ``name[index]``."""
+    r = exact_number(v, name + "".join(f"[{i}]" for i in index))
+    return int(r.p), int(r.q)
 
 
 def exact_softmax(s, *, mask=None, fully_masked="raise"):

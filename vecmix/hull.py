@@ -88,8 +88,8 @@ def distance_to_span(V, z):
     """
     E = eliminate(V)
     z = _column(z, "z")
-    if z.rows != E.V.cols:
-        raise VecmixError(f"z has shape {z.shape}, but the values live in R^{E.V.cols}: expected ({E.V.cols}, 1)")
+    if z.rows != E.shape[1]:
+        raise VecmixError(f"z has shape {z.shape}, but the values live in R^{E.shape[1]}: expected ({E.shape[1]}, 1)")
     if not E.complement:
         return sp.Integer(0)
     N = sp.Matrix.hstack(*E.complement)  # (d, k), rational

@@ -1,0 +1,73 @@
+"""Exact integer elimination for the span algebra: python-flint where installed, SymPy otherwise.
+
+span.py scales every value to integers and then needs two operations on integer
+matrices: the reduced row echelon form, fraction-free (an integer matrix R and a
+denominator den with R / den reduced), and the solution of an invertible square system.
+python-flint computes both in C, so m = d = 512 random rationals take well under a
+second; SymPy's ``DomainMatrix`` gives the same answers in pure Python, slower, when flint
+is not installed.
+``Matrix.rank()`` is never used: it decides zeros with SymPy's assumptions and takes
+minutes at 32 x 32.
+"""
+
+import sympy as sp
+from sympy.polys.matrices import DomainMatrix
+
+try:
+    import flint
+except ImportError:  # the fallback below; tests run both
+    flint = None
+
+__all__ = ["BACKEND", "matrix", "rref", "solve"]
+
+BACKEND = "python-flint" if flint is not None else "sympy"  # reported by the benchmarks
+
+
+def matrix(rows, ncols):
+    """The integer matrix with these rows (lists of ints, ``ncols`` columns), in the backend's type.
+
+    Either type has ``.transpose()``; :func:`rref` takes either.
+    """
+    if BACKEND == "python-flint":
+        return flint.fmpz_mat(rows) if rows else flint.fmpz_mat(0, ncols)
+    return DomainMatrix([[sp.ZZ(x) for x in row] for row in rows], (len(rows), ncols), sp.ZZ)
+
+
+def rref(M):
+    """(entry, den, pivots) for an integer :func:`matrix` M.
+
+    ``entry(i, j) / den`` is row i, column j of M's reduced row echelon form, and ``pivots``
+    are its pivot columns (their number is the rank). Both backends give the same answer;
+    tests and benchmarks choose one by setting ``BACKEND``.
+
+    >>> entry, den, pivots = rref(matrix([[2, 4, 1], [1, 2, 3]], 3))
+    >>> [[entry(i, j) for j in range(3)] for i in range(2)], den, pivots
+    ([[5, 10, 0], [0, 0, 5]], 5, (0, 2))
+    """
+    if isinstance(M, DomainMatrix):
+        R, den, pivots = M.rref_den()
+        R = R.to_list()
+        return (lambda i, j: int(R[i][j])), int(den), tuple(pivots)
+    R, den, rank = M.rref()
+    pivots, j = [], 0
+    for i in range(rank):  # pivots increase, so one walk along the rows finds them all
+        while R[i, j] == 0:
+            j += 1
+        pivots.append(j)
+        j += 1
+    return (lambda i, j: int(R[i, j])), int(den), tuple(pivots)
+
+
+def solve(rows, rhs):
+    """The exact solution x of B x = rhs for an invertible integer matrix B (``rows``), as (p, q) pairs.
+
+    >>> solve([[2, 1], [1, 3]], [1, 2])
+    [(1, 5), (3, 5)]
+    """
+    n = len(rows)
+    if BACKEND == "python-flint":
+        x = flint.fmpz_mat(n, n, [v for row in rows for v in row]).solve(flint.fmpz_mat(n, 1, rhs))  # (n, 1) fmpq_mat
+        return [(int(v.p), int(v.q)) for v in x.entries()]
+    B = DomainMatrix([[sp.QQ(v) for v in row] for row in rows], (n, n), sp.QQ)
+    x = B.lu_solve(DomainMatrix([[sp.QQ(v)] for v in rhs], (n, 1), sp.QQ)).to_list()  # (n, 1)
+    return [(int(v.numerator), int(v.denominator)) for (v,) in x]
