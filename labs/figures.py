@@ -2,7 +2,8 @@
 
 Figures are built on ``matplotlib.figure.Figure`` directly (no pyplot state, no GUI
 backend) and saved as SVG with a fixed hash salt and no date, so their bytes depend
-only on the numbers and the matplotlib version.
+only on the numbers and the matplotlib version. Labels are plain Unicode text (v₁, αᵢ):
+no mathtext, whose parser costs a noticeable part of a lab's start-up.
 """
 
 import io
@@ -14,6 +15,16 @@ from matplotlib.figure import Figure
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 HULL_COLOR = "#9ecae1"
 OUTPUT_COLOR = "#222222"
+SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def named(symbol, i):
+    """A symbol with a numeric subscript, in Unicode.
+
+    >>> named("v", 12), named("α", 3)
+    ('v₁₂', 'α₃')
+    """
+    return f"{symbol}{str(i).translate(SUBSCRIPTS)}"
 
 
 def projection(V):
@@ -76,7 +87,7 @@ def mixture_figure(Vp, names, outputs):
     ``Vp`` (m, 2) holds the values in the drawing plane, ``names`` their labels, and
     ``outputs`` a list of (label, point (2,)) drawn as distinct markers.
 
-    >>> f = mixture_figure(np.eye(2), ["$v_1$", "$v_2$"], [("$z$", np.array([0.5, 0.5]))])
+    >>> f = mixture_figure(np.eye(2), [named("v", 1), named("v", 2)], [("z", np.array([0.5, 0.5]))])
     >>> len(f.axes), svg_bytes(f)[:5]
     (1, b'<?xml')
     """
@@ -96,7 +107,7 @@ def mixture_figure(Vp, names, outputs):
     ax.plot(0, 0, marker="o", markersize=4, color="#555555", linestyle="none")
     _frame(ax, np.vstack([Vp, np.zeros((1, 2)), *[np.asarray(p)[None, :] for _, p in outputs]]))
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.07), ncol=2, fontsize=9, frameon=False)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.11, right=0.97, top=0.97, bottom=0.21)  # fixed: tight_layout costs a text pass
     return fig
 
 
@@ -105,7 +116,7 @@ def paths_figure(Vp, names, paths, zp):
 
     ``paths`` is a list of (label, coefficients (m,)); faint arrows show the values themselves.
 
-    >>> f = paths_figure(np.eye(2), ["$v_1$", "$v_2$"], [("c", np.array([0.5, 0.5]))], np.array([0.5, 0.5]))
+    >>> f = paths_figure(np.eye(2), ["v₁", "v₂"], [("c", np.array([0.5, 0.5]))], np.array([0.5, 0.5]))
     >>> len(f.axes)
     1
     """
@@ -124,7 +135,7 @@ def paths_figure(Vp, names, paths, zp):
                 tip = tip + ci * v
                 points.append(tip[None, :])
         ax.plot([], [], color="#444444", linestyle=styles[k % len(styles)], label=label)
-    ax.plot(*zp, marker="*", markersize=15, color=OUTPUT_COLOR, linestyle="none", label="the same output $z$")
+    ax.plot(*zp, marker="*", markersize=15, color=OUTPUT_COLOR, linestyle="none", label="the same output z")
     _frame(ax, np.vstack(points))
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.07), ncol=2, fontsize=9, frameon=False)
     fig.tight_layout()
@@ -227,10 +238,10 @@ def weights_figure(alpha, Vp, zp):
     colors = [COLORS[i % len(COLORS)] for i in range(len(alpha))]
     bars = left.bar(range(len(alpha)), alpha, color=colors)
     left.bar_label(bars, labels=[f"{a:.3f}" for a in alpha], fontsize=9)
-    left.set_xticks(range(len(alpha)), [f"$\\alpha_{{{i + 1}}}$" for i in range(len(alpha))])
+    left.set_xticks(range(len(alpha)), [named("α", i + 1) for i in range(len(alpha))])
     left.set_ylim(0, max(1.0, float(np.max(alpha)) * 1.15))
     left.set_ylabel("weight")
-    left.set_title("weights $\\alpha_i$ (what attention viewers show)", fontsize=10)
+    left.set_title("weights αᵢ (what attention viewers show)", fontsize=10)
 
     tip = np.zeros(2)
     for i, (a, v) in enumerate(zip(alpha, Vp)):
@@ -238,10 +249,10 @@ def weights_figure(alpha, Vp, zp):
         _arrow(right, tip, tip + a * v, colors[i], lw=2.2)
         tip = tip + a * v
     right.plot(*zp, marker="*", markersize=16, color=OUTPUT_COLOR, linestyle="none")
-    right.annotate("$z$", zp, textcoords="offset points", xytext=(8, -12), fontsize=13, color=OUTPUT_COLOR)
-    right.set_title("contributions $\\alpha_i v_i$, tip to tail (faint: $v_i$)", fontsize=10)
+    right.annotate("z", zp, textcoords="offset points", xytext=(8, -12), fontsize=13, color=OUTPUT_COLOR)
+    right.set_title("contributions αᵢvᵢ, tip to tail (faint: vᵢ)", fontsize=10)
     _frame(right, np.vstack([Vp, zp[None, :], np.zeros((1, 2))]))
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.06, right=0.98, top=0.92, bottom=0.08, wspace=0.16)  # fixed, as in mixture_figure
     return fig
 
 

@@ -92,13 +92,13 @@ def run(params):
     ]
 
     unit = to_numeric(n).ravel() / np.sqrt(float(nn))  # (d,)
-    labels = ["target"] + [f"$z_{{{i + 1}}}$" for i in range(Q.rows)]
+    labels = ["target"] + [fig.named("z", i + 1) for i in range(Q.rows)]
     components = [float(t_num @ unit)] + [float(z @ unit) for z in Z_num]  # (d,) @ (d,)
     P, note = fig.projection(V_num)  # (2, d): lossless for the values, which span a plane
     figures = {
         "components.svg": fig.grouped_bars(labels, [("component along n", components)], "n . x / |n|",
                                            "component along the missing direction"),
-        "plane.svg": fig.mixture_figure(V_num @ P.T, [f"$v_{{{i + 1}}}$" for i in range(m)],  # (m, 2)
+        "plane.svg": fig.mixture_figure(V_num @ P.T, [fig.named("v", i + 1) for i in range(m)],  # (m, 2)
                                         [("target, flattened onto the plane", P @ t_num)]  # (2, d) (d,) -> (2,)
                                         + [(f"attention output {i + 1}", P @ z) for i, z in enumerate(Z_num)]),
     }

@@ -89,7 +89,7 @@ def run(params):
                        f"is $1$ at $v_{{{k + 1}}}$ and $0$ at the other values, so it is nonnegative on the whole "
                        f"hull, yet $f(z) = {tex(f(z))} < 0$.")
 
-    names = [f"$v_{{{i + 1}}}$" for i in range(m)]
+    names = [fig.named("v", i + 1) for i in range(m)]
     P, note = fig.projection(V_num)  # (2, d)
     figures = {
         "hull.svg": fig.mixture_figure(V_num @ P.T, names, [  # (m, d) (d, 2) -> (m, 2)

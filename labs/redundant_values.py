@@ -79,7 +79,7 @@ def run(params):
     err = max(float(np.max(np.abs(o - to_numeric(z1).ravel()))) for o in outputs_num)
     claims.append(Claim("numeric-agrees", "numpy gives both coefficient vectors the exact output, to 1e-12", "000 §6",
                         "max difference <= 1e-12", f"{err:.1e}", err <= 1e-12, False))
-    names = [f"$v_{{{i + 1}}}$" for i in range(k + 1)]
+    names = [fig.named("v", i + 1) for i in range(k + 1)]
     P, note = fig.projection(V_num)  # (2, d)
     figure = fig.paths_figure(V_num @ P.T, names, [  # (k + 1, d) (d, 2) -> (k + 1, 2)
         (f"c = {tuple_str(c1)}", to_numeric(c1).ravel()), (f"c' = {tuple_str(c2)}", to_numeric(c2).ravel())],

@@ -87,12 +87,12 @@ def run(params):
     claims.append(Claim("numeric-agrees", "numpy (V.T @ a, and attention) agrees with the exact outputs to 1e-12",
                         "000 §6", "max difference <= 1e-12", f"{err:.1e}", err <= 1e-12, False))
 
-    names = [f"$v_{{{i + 1}}}$" for i in range(m)]
+    names = [fig.named("v", i + 1) for i in range(m)]
     P, note = fig.projection(V_num)  # (2, d)
     figures = {
         "schemes.svg": fig.mixture_figure(V_num @ P.T, names, [  # (m, d) (d, 2) -> (m, 2)
             (f"{n} output", P @ to_numeric(outputs[n]).ravel()) for n, _, _ in schemes]),  # (2, d) (d,) -> (2,)
-        "weights.svg": fig.grouped_bars([f"$v_{{{i + 1}}}$" for i in range(m)],
+        "weights.svg": fig.grouped_bars([fig.named("v", i + 1) for i in range(m)],
                                         [(n, to_numeric(w).ravel()) for n, _, w in schemes], "weight",
                                         "the three ways of choosing the weights"),
     }

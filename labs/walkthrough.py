@@ -171,9 +171,9 @@ def figures(w):
     V_num = to_numeric(w.V)  # (m, d)
     P, note = fig.projection(V_num)  # (2, d)
     Vp, zp = V_num @ P.T, P @ w.z_num  # (m, d) (d, 2) -> (m, 2); (2, d) (d,) -> (2,)
-    names = [f"$v_{{{i + 1}}}$" for i in range(w.m)]
+    names = [fig.named("v", i + 1) for i in range(w.m)]
     return {"weights.svg": fig.weights_figure(w.alpha_num, Vp, zp),
-            "mixture.svg": fig.mixture_figure(Vp, names, [("output $z$", zp)])}, note
+            "mixture.svg": fig.mixture_figure(Vp, names, [("output z", zp)])}, note
 
 
 def sections(w, note=""):
