@@ -74,6 +74,8 @@ class Elimination:
         c = sp.zeros(self.shape[0], 1)
         if rational and any(conditions):
             return conditions, c  # z is outside the span: no c reaches it
+        if not self.pivots:  # every value is zero: c = 0
+            return conditions, c
         values = self._rational_coefficients(z) if rational else self._symbolic_coefficients(z)
         for p, value in zip(self.pivots, values):
             c[p] = value
@@ -110,7 +112,7 @@ class Elimination:
 
     @cached_property
     def _basis_inverse(self):
-        """B^-1 for B = the scaled basis values on their coordinates (r x r), B[j, i] = _ints[pivots[i]][coordinates[j]]."""
+        """B^-1, B[j, i] = _ints[pivots[i]][coordinates[j]]: the scaled basis values on their coordinates (r x r)."""
         r = self.rank
         rows = [[self._ints[p][j] for p in self.pivots] + [int(k == t) for k in range(r)] for t, j in
                 enumerate(self._coordinates)]  # [B | I], (r, 2r)

@@ -1,0 +1,1 @@
+"""vecmix's benchmarks: ``python -m benchmarks.run`` (``--quick`` for a smoke test); results in RESULTS.md."""

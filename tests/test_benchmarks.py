@@ -1,0 +1,46 @@
+"""The benchmarks run (quick mode, as a smoke test), and the README quotes the committed results."""
+
+import re
+from pathlib import Path
+
+from benchmarks import exact
+from benchmarks.run import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def first_table(text, heading):
+    """The rows of the first table after ``heading``."""
+    rows = []
+    for line in text.split(heading, 1)[1].splitlines():
+        if line.startswith("|"):
+            rows.append(line)
+        elif rows:
+            break
+    return rows
+
+
+def test_quick_run_writes_every_section(tmp_path):
+    out = tmp_path / "RESULTS.md"
+    assert main(["--quick", "--out", str(out)]) == 0
+    text = out.read_text()
+    for heading in ("## Machine", "## Targets", "## Exact span algebra", "## Numeric attention", "## Lab start-up"):
+        assert heading in text
+    rows = first_table(text, "## Targets")
+    assert len(rows) >= 6 and all(row.endswith(("| yes |", "| **no** |")) for row in rows[2:])
+    assert re.search(r"Growth .*\n\n- vecmix: -?\d+\.\d\d \(m = d = 16, 32\)", text)
+
+
+def test_every_contender_answers_the_same():
+    V, z = exact.inputs(10, seed=3)
+    mine, flint, sympy = exact.with_vecmix(V, z), exact.with_flint(V, z), exact.with_domainmatrix(V, z)
+    assert mine[0] is flint[0] is True and sympy[0]
+    assert mine[1] == flint[1] == sympy[1] == exact.with_matrix_rank(V, z)
+
+
+def test_readme_quotes_the_committed_results():
+    results = (ROOT / "benchmarks" / "RESULTS.md").read_text()
+    assert "--quick" not in results.split("\n", 3)[2], "RESULTS.md must come from a full run: python -m benchmarks.run"
+    readme = (ROOT / "README.md").read_text()
+    assert first_table(readme, "## Performance") == first_table(results, "## Targets"), \
+        "README's targets table differs from benchmarks/RESULTS.md: copy it over"

@@ -1,0 +1,20 @@
+"""Import what is needed when it is needed: the library stays pure, the CLI loads plotting only to plot."""
+
+import subprocess
+import sys
+
+import pytest
+
+
+def loaded_after(statement):
+    """The top-level packages a fresh interpreter holds after running ``statement``."""
+    code = f"{statement}; import sys; print(' '.join(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    return set(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.split())
+
+
+@pytest.mark.parametrize("statement, absent", [
+    ("import vecmix", {"matplotlib", "hydra", "omegaconf", "pandas", "torch"}),
+    ("import labs.reproduce", {"matplotlib", "pandas", "torch"}),
+])
+def test_nothing_heavy_is_imported_before_it_is_needed(statement, absent):
+    assert not loaded_after(statement) & absent
