@@ -27,7 +27,7 @@ def test_quick_run_writes_every_section(tmp_path):
     for heading in ("## Machine", "## Targets", "## Exact span algebra", "## Numeric attention", "## Lab start-up"):
         assert heading in text
     rows = first_table(text, "## Targets")
-    assert len(rows) >= 6 and all(row.endswith(("| yes |", "| **no** |")) for row in rows[2:])
+    assert len(rows) >= 6 and all(row.endswith(("| yes |", "| **no** |", "| n/a |")) for row in rows[2:])
     assert re.search(r"Growth .*\n\n- vecmix: -?\d+\.\d\d \(m = d = 16, 32\)", text)
 
 
