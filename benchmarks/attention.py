@@ -8,6 +8,8 @@ import numpy as np
 
 import vecmix
 
+from .timing import peak_bytes
+
 
 def inputs(n, d, dtype, seed=0):
     """Q, K, V of shape (n, d) in the given dtype."""
@@ -30,6 +32,13 @@ def contenders(Q, K, V):
     with torch.no_grad():
         found["torch SDPA (CPU)"] = lambda: torch.nn.functional.scaled_dot_product_attention(tq, tk, tv)
     return found
+
+
+def peak_memory(n, d):
+    """{form: peak bytes} of the blocked and the full-matrix forms on (n, d) float64 inputs."""
+    Q, K, V = inputs(n, d, np.float64)
+    return {"blocked": peak_bytes(lambda: vecmix.attention(Q, K, V)),
+            "full": peak_bytes(lambda: vecmix.attention(Q, K, V, weights=True))}
 
 
 def agreement(n, d):

@@ -13,6 +13,7 @@ import sympy as sp
 from sympy.polys.matrices import DomainMatrix
 
 import vecmix
+from vecmix._linalg import pivots
 
 
 def inputs(n, seed=0):
@@ -40,14 +41,17 @@ def with_flint(V, z):
     At = A.transpose()  # (d, m)
     R1, rank = At.rref()  # the values' pivots and dependencies
     R2, _ = A.rref()  # the complement of the span
-    pivots = _pivots(R1, rank)
-    coordinates = _pivots(R2, rank)
-    free = [j for j in range(n_rows) if j not in pivots]
-    null = [[-R1[i, f] for i in range(rank)] for f in free]
-    complement = flint.fmpq_mat([[R2[i, g] for i in range(rank)] for g in range(n_cols) if g not in coordinates])
+    basis, coordinates = pivots(R1, rank), pivots(R2, rank)
+    null = [[-R1[i, f] for i in range(rank)] for f in range(n_rows) if f not in basis]
+    free = [g for g in range(n_cols) if g not in coordinates]
+    N = flint.fmpq_mat(len(free), n_cols)  # (k, d): complement vectors as rows, n_g = 1, n_q = -R2[i, g]
+    for t, g in enumerate(free):
+        N[t, g] = 1
+        for i, q in enumerate(coordinates):
+            N[t, q] = -R2[i, g]
     zq = flint.fmpq_mat(n_cols, 1, [flint.fmpq(x.numerator, x.denominator) for x in z])
-    inside = complement.nrows() == 0 or all(x == 0 for x in _project(complement, zq, coordinates).entries())
-    B = flint.fmpq_mat([[At[j, p] for p in pivots] for j in coordinates])  # (r, r), invertible
+    inside = all(x == 0 for x in (N * zq).entries())  # (k, d) (d, 1) -> (k, 1)
+    B = flint.fmpq_mat([[At[j, p] for p in basis] for j in coordinates])  # (r, r), invertible
     c = B.solve(flint.fmpq_mat(rank, 1, [zq[j, 0] for j in coordinates]))
     return inside, rank, null, c
 
@@ -69,24 +73,3 @@ def with_domainmatrix(V, z):
 def with_matrix_rank(V, z):
     """SymPy's Matrix.rank(), the path vecmix never takes (rank only)."""
     return sp.Matrix([[sp.Rational(x.numerator, x.denominator) for x in row] for row in V]).rank()
-
-
-def _pivots(R, rank):
-    """The pivot columns of a reduced fmpq_mat."""
-    pivots, j = [], 0
-    for i in range(rank):
-        while R[i, j] == 0:
-            j += 1
-        pivots.append(j)
-        j += 1
-    return pivots
-
-
-def _project(complement, zq, coordinates):
-    """complement rows (the negated reduced entries) combined with z: n . z for each complement vector."""
-    import flint
-
-    k = complement.nrows()
-    free = [g for g in range(zq.nrows()) if g not in coordinates]
-    return flint.fmpq_mat(k, 1, [zq[free[t], 0] - sum((complement[t, i] * zq[q, 0] for i, q in
-                                                        enumerate(coordinates)), flint.fmpq(0)) for t in range(k)])

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from . import attention, exact, startup
-from .timing import machine, medians, peak_bytes, slope
+from .timing import machine, medians, slope
 
 FULL = {
     "exact": [64, 128, 256, 512], "domainmatrix": [16, 32, 64], "matrix_rank": [8, 12, 16], "exact_rounds": 3,
@@ -32,24 +32,23 @@ def log(message):
     print(message, file=sys.stderr, flush=True)
 
 
+# Each exact baseline runs beside vecmix at the sizes (a key of FULL / QUICK) it can reach.
+EXACT_BASELINES = {
+    "raw python-flint": ("exact", exact.with_flint),
+    "SymPy DomainMatrix": ("domainmatrix", exact.with_domainmatrix),
+    "SymPy Matrix.rank() (rank only)": ("matrix_rank", exact.with_matrix_rank),
+}
+
+
 def bench_exact(sizes):
     """{n: {contender: median s}} for the span questions at each size."""
     table = {}
-    for n in sizes["exact"]:
-        log(f"exact span algebra, m = d = {n}")
-        V, z = exact.inputs(n)
-        table[n] = medians({"vecmix": lambda: exact.with_vecmix(V, z), "raw python-flint": lambda: exact.with_flint(V, z)},
-                           sizes["exact_rounds"], block=2)
-    for n in sizes["domainmatrix"]:
-        log(f"SymPy DomainMatrix, m = d = {n}")
-        V, z = exact.inputs(n)
-        table.setdefault(n, {}).update(medians({"SymPy DomainMatrix": lambda: exact.with_domainmatrix(V, z),
-                                                "vecmix": lambda: exact.with_vecmix(V, z)}, sizes["exact_rounds"], block=2))
-    for n in sizes["matrix_rank"]:
-        log(f"SymPy Matrix.rank(), {n} x {n}")
-        V, z = exact.inputs(n)
-        table.setdefault(n, {}).update(medians({"SymPy Matrix.rank() (rank only)": lambda: exact.with_matrix_rank(V, z),
-                                                "vecmix": lambda: exact.with_vecmix(V, z)}, sizes["exact_rounds"], block=2))
+    for name, (key, baseline) in EXACT_BASELINES.items():
+        for n in sizes[key]:
+            log(f"exact span algebra, m = d = {n}: vecmix and {name}")
+            V, z = exact.inputs(n)
+            table.setdefault(n, {}).update(medians({"vecmix": lambda: exact.with_vecmix(V, z),
+                                                    name: lambda: baseline(V, z)}, sizes["exact_rounds"], block=2))
     return dict(sorted(table.items()))
 
 
@@ -65,10 +64,7 @@ def bench_attention(sizes):
     n = sizes["attention"][-1]
     error = attention.agreement(n, D)
     log(f"peak memory, n = {sizes['memory_n']}")
-    Q, K, V = attention.inputs(sizes["memory_n"], D, np.float64)
-    memory = {"blocked": peak_bytes(lambda: attention.vecmix.attention(Q, K, V)),
-              "full": peak_bytes(lambda: attention.vecmix.attention(Q, K, V, weights=True))}
-    return table, (n, error), memory
+    return table, (n, error), attention.peak_memory(sizes["memory_n"], D)
 
 
 def bench_startup(sizes):
@@ -125,13 +121,12 @@ def render(quick, info, exact_table, sizes, attention_table, agreement, memory, 
             "Contenders: `vecmix` is the public API end to end (`eliminate`, `in_span`, `solution_set`, SymPy "
             "results); `raw python-flint` is the same algorithm written directly on `fmpq_mat`; `SymPy DomainMatrix` "
             "uses its own rref, nullspace and solve over QQ; `Matrix.rank()` computes the rank only.", ""]
-    contenders = ["vecmix", "raw python-flint", "SymPy DomainMatrix", "SymPy Matrix.rank() (rank only)"]
+    contenders = ["vecmix", *EXACT_BASELINES]
     out += ["| m = d | " + " | ".join(contenders) + " | vecmix / flint |", "|---" * (len(contenders) + 2) + "|"]
     for n, row in exact_table.items():
         ratio = f"{row['vecmix'] / row['raw python-flint']:.2f}x" if "raw python-flint" in row else ""
         out.append(f"| {n} | " + " | ".join(fmt_s(row[c]) if c in row else "" for c in contenders) + f" | {ratio} |")
-    own = {"vecmix": sizes["exact"], "raw python-flint": sizes["exact"], "SymPy DomainMatrix": sizes["domainmatrix"],
-           "SymPy Matrix.rank() (rank only)": sizes["matrix_rank"]}
+    own = {"vecmix": sizes["exact"], **{name: sizes[key] for name, (key, _) in EXACT_BASELINES.items()}}
     out += ["", "Growth (fitted log-log slope of time against m = d, over each contender's own sizes):", ""]
     out += [f"- {c}: {slopes(exact_table, c, own[c])} (m = d = {', '.join(map(str, own[c]))})" for c in contenders]
 

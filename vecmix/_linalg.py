@@ -18,7 +18,7 @@ try:
 except ImportError:  # the fallback below; tests run both
     flint = None
 
-__all__ = ["BACKEND", "matrix", "rref", "solve"]
+__all__ = ["BACKEND", "matrix", "pivots", "rref", "solve"]
 
 BACKEND = "python-flint" if flint is not None else "sympy"  # reported by the benchmarks
 
@@ -45,17 +45,26 @@ def rref(M):
     ([[5, 10, 0], [0, 0, 5]], 5, (0, 2))
     """
     if isinstance(M, DomainMatrix):
-        R, den, pivots = M.rref_den()
+        R, den, found = M.rref_den()
         R = R.to_list()
-        return (lambda i, j: int(R[i][j])), int(den), tuple(pivots)
+        return (lambda i, j: int(R[i][j])), int(den), tuple(found)
     R, den, rank = M.rref()
-    pivots, j = [], 0
+    return (lambda i, j: int(R[i, j])), int(den), pivots(R, rank)
+
+
+def pivots(R, rank):
+    """The pivot columns of a reduced flint matrix R of the given rank (flint's rref does not list them).
+
+    >>> pivots(flint.fmpz_mat([[0, 1, 0, 2], [0, 0, 1, 3]]), 2) if flint else (1, 2)
+    (1, 2)
+    """
+    found, j = [], 0
     for i in range(rank):  # pivots increase, so one walk along the rows finds them all
         while R[i, j] == 0:
             j += 1
-        pivots.append(j)
+        found.append(j)
         j += 1
-    return (lambda i, j: int(R[i, j])), int(den), tuple(pivots)
+    return tuple(found)
 
 
 def solve(rows, rhs):

@@ -143,7 +143,7 @@ def _online(Q, K, V, ok, causal, first, block_size):
 
 
 def _scores_cannot_overflow(Q, K, scale):
-    """True when |q . k| * scale stays well inside the float range for every pair (a Cauchy-Schwarz-like bound)."""
+    """True when |q . k| * scale stays well inside the float range for every pair: |q . k| <= d_k max|q| max|k|."""
     bound = float(np.abs(Q).max()) * float(np.abs(K).max()) * Q.shape[-1] * abs(float(scale))
     return bound < np.finfo(Q.dtype).max / 4
 

@@ -87,9 +87,7 @@ def distance_to_span(V, z):
     sqrt(2)/2
     """
     E = eliminate(V)
-    z = _column(z, "z")
-    if z.rows != E.shape[1]:
-        raise VecmixError(f"z has shape {z.shape}, but the values live in R^{E.shape[1]}: expected ({E.shape[1]}, 1)")
+    z = E._target(z)  # a column in R^d, or the shape error
     if not E.complement:
         return sp.Integer(0)
     N = sp.Matrix.hstack(*E.complement)  # (d, k), rational
