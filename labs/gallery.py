@@ -10,11 +10,11 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from .markdown import table
+from .catalogue import LABS
 from .read import PAPERS, compose_paper, render
+from .report.markdown import table
+from .report.writer import write_file, write_folder
 from .reproduce import build, compose_lab
-from .schema import LABS
-from .writer import write_file, write_folder
 
 REPORTS = Path(__file__).resolve().parent.parent / "reports"
 COMMAND = "python -m labs.gallery"

@@ -14,12 +14,12 @@ from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import OmegaConf
 
-from .errors import run_cli
-from .markdown import table
+from .catalogue import LABS
+from .config.errors import run_cli
+from .config.schema import register
+from .report.markdown import table
+from .report.writer import write_file
 from .reproduce import CONFIG_DIR, compose_lab, reproduce
-from .schema import LABS, register
-from .writer import write_file
-
 
 PAPERS = sorted(p.stem for p in (CONFIG_DIR / "paper").glob("*.yaml"))
 

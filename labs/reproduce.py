@@ -8,7 +8,6 @@ with a config from :func:`compose_lab`:
 (4, [1, 0])
 """
 
-import importlib
 import shlex
 from pathlib import Path
 
@@ -17,10 +16,11 @@ from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import OmegaConf
 
-from .errors import exit_if_user_error, run_cli
-from .report import environment, render_json, render_markdown
-from .schema import register
-from .writer import write_folder
+from .catalogue import LABS
+from .config.errors import exit_if_user_error, run_cli
+from .config.schema import register
+from .report.render import environment, render_json, render_markdown
+from .report.writer import write_folder
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "conf"
 
@@ -43,11 +43,12 @@ def build(cfg, overrides=(), env=None):
     >>> sorted(files)[2:], result.reproduced
     (['figures/mixture.svg', 'figures/weights.svg', 'report.md', 'results.json'], True)
     """
-    from .figures import svg_bytes
+    from .report.figures import svg_bytes
 
     name = cfg.lab.name
-    lab = importlib.import_module(f"labs.{name}")
+    lab = LABS[name]
     result = lab.run(OmegaConf.to_container(cfg.lab, resolve=True))
+    result.counter_cases = getattr(lab, "COUNTER_CASES", {})
     task = task_overrides(name, overrides)
     command = " ".join(shlex.quote(w) for w in ["python", "-m", "labs.reproduce", *task])
     env = env or environment()

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from labs.errors import explain
+from labs.config.errors import explain
 from labs.reproduce import build, compose_lab
 from vecmix import VecmixError, attention, exact_attention, softmax, to_numeric
 

@@ -4,7 +4,7 @@ import pytest
 from hydra.errors import ConfigCompositionException
 
 from labs.reproduce import CONFIG_DIR, compose_lab
-from labs.schema import LABS
+from labs.catalogue import LABS
 
 
 def test_every_lab_config_has_a_schema_and_the_group_lists_only_labs():
@@ -19,7 +19,7 @@ def test_every_lab_config_composes_with_its_name(lab):
 @pytest.mark.parametrize(
     "override, cause",
     [
-        ("lab.d_kk=1", "Key 'd_kk' not in 'AttentionBasic'"),
+        ("lab.d_kk=1", "Key 'd_kk' not in 'Config'"),
         ("lab.d_k=abc", "could not be converted to Integer"),
         ("lab.query=abc", "ListConfig"),
         ("lab.keys=[1,2]", "ListConfig"),

@@ -13,8 +13,8 @@ from pathlib import Path
 from hydra import compose, initialize_config_dir
 
 from labs.reproduce import CONFIG_DIR
-from labs.schema import register
-from labs.writer import write_folder
+from labs.config.schema import register
+from labs.report.writer import write_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -12,7 +12,7 @@ import pytest
 
 from labs import gallery
 from labs.read import PAPERS
-from labs.schema import LABS
+from labs.catalogue import LABS
 
 FIX = "regenerate it with `python -m labs.gallery` and commit the result"
 

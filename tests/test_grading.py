@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from labs.answers import AnswerError, parse_answer
+from labs.grading import AnswerError, parse_answer
 from labs.exercises import EXERCISES, all_exercises
-from labs.exercises.__main__ import main as write_template
+from labs.exercises import main as write_template
 from labs.grading import grade, read_answers
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from labs import writer
+from labs.report import writer
 from labs.reproduce import build, compose_lab, reproduce
 from vecmix import VecmixError
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from labs.reproduce import build, compose_lab
-from labs.schema import LABS
+from labs.catalogue import LABS
 from vecmix import VecmixError
 
 ROOT = Path(__file__).resolve().parent.parent

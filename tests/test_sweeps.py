@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from labs.sweep import summarize
+from labs.report.sweep import summarize
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ["lab=scaling", "lab.d_k=4,16", "lab.samples=8000", "lab.trials=50"]
