@@ -88,6 +88,21 @@ def decimal(x, digits=3):
     return f"{x:.{digits}g}"
 
 
+def error_text(err, floor=1e-15):
+    """A floating-point error for reports: below ``floor`` it reads the same on every machine.
+
+    Rounding errors near machine epsilon depend on the CPU's instruction set and the BLAS
+    build, so printing them would make a report's bytes differ from machine to machine.
+
+    >>> error_text(5.6e-17), error_text(1.7e-16), error_text(2.5e-13), error_text(0.0)
+    ('below 1e-15', 'below 1e-15', '2.5e-13', '0')
+    """
+    err = float(err)
+    if err == 0:
+        return "0"
+    return f"below {floor:g}" if err < floor else f"{err:.1e}"
+
+
 def table(header, rows):
     """A GFM pipe table; cells are converted with str and their pipes escaped.
 
