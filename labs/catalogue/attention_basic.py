@@ -11,9 +11,9 @@ from typing import Any, List, Optional
 import sympy as sp
 from omegaconf import MISSING
 
-from vecmix import exact_softmax, is_zero
+from vecmix import exact_equal, exact_softmax
 
-from ..claims import Claim
+from ..claims import Claim, fault, inputs
 from ..config.inputs import check_pairs, check_query_size, read_positive_int, read_vector, read_vectors
 from ..grading import Exercise, decimal, exact, satisfies, vector
 from ..report import LabResult
@@ -53,13 +53,13 @@ def run(params):
     """
     q, K, V, d_k = read_inputs(params)
     w = walkthrough.walk(q, K, V, d_k)
-    is_seed = (d_k, q, K, V) == (SEED_INPUTS["d_k"], *read_inputs(SEED_INPUTS)[:3])
+    is_seed = (q, K, V) == read_inputs(SEED_INPUTS)[:3]  # the page's vectors; its numbers also need d_k = 1
     claims = walkthrough.claims(w) + (seed_claims(w) if is_seed else [])
     figures, note = walkthrough.figures(w)
     intro = (f"*Reproduces* the worked walkthrough of {cite('002', 5)}, following the five reproduction steps "
              f"of {cite('001', 7)}.")
     return LabResult("attention_basic", TITLE, intro, walkthrough.sections(w, note), claims,
-                     walkthrough.values(w), figures, deviations(params, is_seed))
+                     walkthrough.values(w), figures, deviations(params, is_seed, d_k))
 
 
 def read_inputs(params):
@@ -80,10 +80,7 @@ def read_inputs(params):
 
 
 def seed_claims(w):
-    """The numbers 002 §5 prints, and their exact forms, compared with ours."""
-    def exact_equal(got, want):
-        return all(is_zero(g - x) for g, x in zip(got, want))
-
+    """The numbers 002 §5 prints for its vectors (with its d_k = 1), and their exact forms, compared with ours."""
     def printed(got, want):
         return tuple(round(float(g), 3) for g in got) == want
 
@@ -104,15 +101,38 @@ def seed_claims(w):
     ]
 
 
-def deviations(params, is_seed):
+def deviations(params, is_seed, d_k):
     """How this run departs from the source page."""
     if not is_seed:
-        changed = [f"`lab.{k}`" for k in SEED_INPUTS if params.get(k) != SEED_INPUTS[k]]
+        changed = [f"`lab.{k}`" for k in ("query", "keys", "values") if params.get(k) != SEED_INPUTS[k]]
         return [f"The inputs differ from the worked example of {WALKTHROUGH} (changed: {', '.join(changed)}), so the "
                 "numbers printed there are not compared; the other claims hold for any inputs."]
-    return ["The source prints the weights and the output rounded to three decimals, and forms z from the "
-            "rounded weights. Here every number is exact first and rounded only for display; the exact results "
-            "round to the printed ones (the claims above)."]
+    notes = ["The source prints the weights and the output rounded to three decimals, and forms z from the "
+             "rounded weights. Here every number is exact first and rounded only for display; the claims compare "
+             "the exact results with the printed ones."]
+    if d_k != 1:
+        notes.append(f"The source sets d_k = 1 although its keys have two coordinates; this run uses d_k = {d_k}, "
+                     f"which divides every score by sqrt({d_k}), so the page's numbers are not reproduced "
+                     "(the seed-* claims).")
+    return notes
+
+
+# Every claim can fail: other inputs, or (for an identity) the implementation fault it guards against.
+COUNTER_CASES = {
+    "scores": fault("exact-scale-missing", "lab.d_k=null"),
+    "weights-distribution": fault("exact-softmax-unnormalised"),
+    "weights-see-differences": fault("softmax-no-max-shift"),
+    "explicit-sum": fault("exact-mixes-keys"),
+    "numeric-agrees": inputs("scores 10^16 and 10^16 + 1, which float64 cannot tell apart", "lab.query=[1]",
+                             "lab.keys=[[10000000000000000],[10000000000000001]]", "lab.values=[[1,0],[0,1]]"),
+    "in-span": fault("exact-mixes-keys", "lab.values=[[0,1],[0,2],[0,3]]"),
+    "in-hull": fault("hull-ignores-signs"),
+    "weights-on-solution-set": fault("null-space-sign"),
+    "changing-scores": inputs("the query 0 scores every key 0, and so does 2q: nothing changes", "lab.query=[0,0]"),
+    **{claim: inputs("the page's own d_k = 1 replaced by the keys' dimension 2", "lab.d_k=2")
+       for claim in ("seed-scores", "seed-weights-exact", "seed-weights-printed", "seed-output-exact",
+                     "seed-output-printed")},
+}
 
 
 # Exercises: graded by pytest (python -m labs.exercises attention_basic)

@@ -14,6 +14,7 @@ import sympy as sp
 
 from vecmix import VecmixError
 
+from ..claims import fault, inputs
 from ..config.inputs import (
     check_pairs,
     check_query_size,
@@ -80,6 +81,23 @@ def read_inputs(params):
     check_pairs(K, V)
     d_k = K.cols if params.get("d_k") is None else read_positive_int(params["d_k"], "lab.d_k")
     return q, K, V, d_k, [k for k in drawn if params.get(k) is None]
+
+
+# Every claim can fail: other inputs, or (for an identity) the implementation fault it guards against.
+COUNTER_CASES = {
+    "scores": fault("exact-scale-missing"),
+    "weights-distribution": fault("exact-softmax-unnormalised"),
+    "weights-see-differences": fault("softmax-no-max-shift"),
+    "explicit-sum": fault("exact-mixes-keys"),
+    "numeric-agrees": inputs("scores 5 10^15 and 5 10^15 + 1/2, which float64 cannot tell apart",
+                             "lab.query=[1,0,0,0]",
+                             "lab.keys=[[10000000000000000,0,0,0],[10000000000000001,0,0,0],[0,0,0,0]]"),
+    "in-span": fault("in-span-always"),
+    "in-hull": fault("hull-ignores-signs"),
+    "weights-on-solution-set": fault("null-space-sign", "lab.m=5"),
+    "changing-scores": inputs("the query 0 scores every key 0, and so does 2q: nothing changes",
+                              "lab.query=[0,0,0,0]"),
+}
 
 
 # Exercises: graded by pytest (python -m labs.exercises paper_lab)
