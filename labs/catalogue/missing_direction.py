@@ -210,6 +210,11 @@ def _squared(x):
     return (x.T * x)[0]  # (1, d) (d, 1) -> (1, 1)
 
 
+def _flat(k):
+    """A flat of dimension k, in words."""
+    return {0: "a point", 1: "a line", 2: "a plane"}.get(k, f"a {k}-dimensional flat")
+
+
 def _hull_certified(V, z):
     """vecmix says z is in the hull, and its certificate c (c >= 0, sum 1, V^T c = z) holds exactly."""
     inside, c = in_hull(V, z)
@@ -271,13 +276,16 @@ def _tiers(s):
         relation = ", ".join(f"${tex(sp.Add(*(c[i] * sp.Symbol(f'v_{i + 1}') for i in range(V.rows))))} = 0$"
                              for c in deps)
         shape = (f"The values are affinely dependent ({relation}, coefficients summing to $0$), so their affine "
-                 f"hull has dimension {affine_dimension(V)}")
+                 f"hull is {_flat(affine_dimension(V))}")
     else:
-        shape = f"The values are affinely independent: their affine hull has dimension {affine_dimension(V)}"
+        shape = f"The values are affinely independent: their affine hull is {_flat(affine_dimension(V))}"
     dist = lambda x: f"${tex(sp.sqrt(_squared(t - x)))}$"  # noqa: E731
-    rows = [["any weights (linear)", "the span", f"$p = {tuple_tex(p_lin)}$", dist(p_lin)],
-            ["weights summing to 1 (affine)", "the affine hull", f"${tuple_tex(p_aff)}$", dist(p_aff)],
-            ["weights $\\geq 0$ summing to 1 (convex)", "the convex hull", f"$h = {tuple_tex(p_conv)}$", dist(p_conv)]]
+    k = affine_dimension(V)
+    hull = {0: "a point", 1: "a segment", 2: "a polygon"}.get(k, f"a {k}-dimensional polytope")
+    rows = [["any weights (linear)", f"the span: {_flat(s['elim'].rank)}", f"$p = {tuple_tex(p_lin)}$", dist(p_lin)],
+            ["weights summing to 1 (affine)", f"the affine hull: {_flat(k)}", f"${tuple_tex(p_aff)}$", dist(p_aff)],
+            ["weights $\\geq 0$ summing to 1 (convex)", f"the convex hull: {hull}", f"$h = {tuple_tex(p_conv)}$",
+             dist(p_conv)]]
     return ("## Linear, affine, convex: three different bests\n\n"
             "Attention's weights are not arbitrary: softmax makes them positive and sum to one (002 §5), so an "
             "attention output is a convex combination of the values and lies in their convex hull. The projection "
@@ -310,7 +318,8 @@ def _reached(s):
             "Here $h$ lies in the relative interior. Weights that reach it, all positive:\n"
             + display(rf"\alpha = {column(alpha)}, \qquad V^\top \alpha = {column(s['V'].T * alpha)} = h")
             + "\nand they are softmax weights: the scores $s_i = \\ln(\\alpha_i / \\min_j \\alpha_j) = "
-            f"{tuple_tex(scores)}$ give exactly $\\operatorname{{softmax}}(s) = \\alpha$ (checked with vecmix's "
+            f"{tuple_tex(scores, fmt=lambda x: sp.latex(x, ln_notation=True))}$ give exactly "
+            f"$\\operatorname{{softmax}}(s) = \\alpha$ (checked with vecmix's "
             "exact softmax). A query produces any scores at all when the keys are linearly independent (for "
             "example $k_i = e_i$ and $q = \\sqrt{d_k} s$), so $h$ is an attention output. The keys of a given "
             "layer restrict which scores its queries can produce; the statement here is about softmax weights, "

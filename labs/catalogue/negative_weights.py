@@ -146,8 +146,8 @@ def run(params):
                     coords.particular),
               Value("nonnegative_weights", None if c is None else to_numeric(c).ravel(), c)]
     intro = f"*Reproduces* {cite('000', 9)}, Try It 1, on the vectors of §2, and the first failure mode of §7."
-    return LabResult("negative_weights", TITLE, intro, _sections(V, a, b, z, z_b, total, h, near, coords, c, inside,
-                                                                note), claims, values, figures, [
+    sections = _sections(V, a, b, z, z_b, total, h, near, coords, c, inside, inside_b, note)
+    return LabResult("negative_weights", TITLE, intro, sections, claims, values, figures, [
         "The source leaves the numbers to the reader; the weights here are the lab's choice (config "
         "`lab.weights`), with the seed's vectors."])
 
@@ -167,7 +167,7 @@ def _hull(V, z):
     return valid, "in_hull: inside, certificate checked" if valid else "in_hull: inside, but its certificate fails"
 
 
-def _sections(V, a, b, z, z_b, total, h, near, coords, c, inside, note):
+def _sections(V, a, b, z, z_b, total, h, near, coords, c, inside, inside_b, note):
     m, d = V.shape
     g = h - z
     x = sp.Matrix(sp.symbols(f"x_1:{d + 1}"))  # (d, 1)
@@ -228,8 +228,8 @@ def _sections(V, a, b, z, z_b, total, h, near, coords, c, inside, note):
         "## The numbers\n\n"
         + display(rf"a = {column(a)}, \qquad \sum_i a_i = {tex(total)}, \qquad z = V^\top a = {column(z)} \approx "
                   rf"{column(to_numeric(z).ravel(), fmt=decimal)}")
-        + f"\n{affine} {where} For comparison, the average-like weights $b = {tuple_tex(b)}$ give "
-        f"$V^\\top b = {tuple_tex(z_b)}$, inside.\n\n"
+        + f"\n{affine} {where} For comparison, the weights $b = {tuple_tex(b)}$ give "
+        f"$V^\\top b = {tuple_tex(z_b)}$, {'inside' if inside_b else 'outside'} the hull.\n\n"
         + image("figures/hull.svg", "the hull, and the outputs",
                 "Figure 1. The values, their convex hull, the output z with a negative weight, the nearest point h "
                 "of the hull, and the average-like output." + (f" {note}" if note else ""))

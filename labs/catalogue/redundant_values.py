@@ -147,9 +147,18 @@ def tuple_str(M):
     return "(" + ", ".join(sp.sstr(x) for x in M) + ")"
 
 
-def _relation(c, fmt=sp.sstr):
-    """sum_i c_i v_i written out (the left side of a dependency)."""
-    return fmt(sp.Add(*(c[i] * sp.Symbol(f"v_{i + 1}") for i in range(c.rows))))
+def _relation(c, fmt=None):
+    """sum_i c_i v_i written out (the left side of a dependency): LaTeX with ``fmt=tex``, else plain text
+    without '*' (which Markdown would read as emphasis in a table).
+
+    >>> _relation(sp.Matrix([50, 28, -51]))
+    '50 v_1 + 28 v_2 - 51 v_3'
+    """
+    if fmt is not None:
+        return fmt(sp.Add(*(c[i] * sp.Symbol(f"v_{i + 1}") for i in range(c.rows))))
+    terms = [(x, f"v_{i + 1}") for i, x in enumerate(c) if x != 0]
+    text = " ".join(f"{'-' if x < 0 else '+'} {'' if abs(x) == 1 else sp.sstr(abs(x)) + ' '}{v}" for x, v in terms)
+    return text[2:] if text.startswith("+ ") else "-" + text[2:]
 
 
 def _solve_conditions(conditions, x):

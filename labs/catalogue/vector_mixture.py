@@ -189,6 +189,9 @@ def _sections(V, a, explicit, q, K, d_k, s, schemes, dependencies, note):
              f"({', '.join(decimal(x) for x in to_numeric(z).ravel())})"] for name, how, w, z in schemes]
     key_rows = [[i + 1, f"${tuple_tex(K.row(i))}$", f"${tex(s[i])}$", f"${tex(alpha[i])}$",
                  decimal(to_numeric(alpha[i]))] for i in range(m)]
+    d = V.cols
+    whole = (f" (here they span all of $\\mathbb{{R}}^{{{d}}}$, so that alone says little)"
+             if m - len(dependencies) == d else "")
     if dependencies:
         relation = ", ".join(f"${tex(sp.Add(*(c[i] * sp.Symbol(f'v_{i + 1}') for i in range(m))))} = 0$"
                              for c in dependencies)
@@ -225,8 +228,8 @@ def _sections(V, a, explicit, q, K, d_k, s, schemes, dependencies, note):
                 rows)
         + "\n\n" + image("figures/weights.svg", "the three weight vectors",
                          "Figure 1. The weights of the three schemes, value by value.")
-        + "\n\nEvery output lies in the span of the values (here they span the whole plane, so that alone says "
-        f"little). {span} Weights that are nonnegative and sum to 1 make a convex combination, whose output lies "
+        + f"\n\nEvery output lies in the span of the values{whole}. {span} Weights that are nonnegative and sum "
+        "to 1 make a convex combination, whose output lies "
         "in the convex hull of the values (002 §5): pooling and attention weights always are; the given weights "
         "are when the config makes them so.\n\n"
         + image("figures/schemes.svg", "values, hull and the three outputs",
