@@ -17,10 +17,11 @@ from vecmix import VecmixError
 ROOT = Path(__file__).resolve().parent.parent
 
 NON_DEFAULT = {
-    "vector_mixture": ["lab.weights=[0.5,0.25,0.25]", "lab.query=[0,1]", "lab.d_k=2"],
+    "vector_mixture": ["lab.query=[0,1]", "lab.keys=null", "lab.d_k=1"],
     "negative_weights": ["lab.weights=[0.6,-0.2,0.6]"],
-    "redundant_values": ["lab.values=[[1,0,0],[0,1,2]]", "lab.combination=[2,-1]", "lab.shift=1/3"],
-    "missing_direction": ["lab.values=[[1,0,0,0],[0,1,0,0],[1,1,0,0]]", "lab.target=[0,0,1,1]"],
+    "redundant_values": ["lab.values=[[1,0,0],[0,1,2]]", "lab.replaced=[1,1,2]", "lab.combination=[2,1]",
+                         "lab.shift=1/3"],
+    "missing_direction": ["lab.values=[[1,0,0,0],[0,1,0,0],[2,-1,0,0]]", "lab.target=[0,0,1,1]"],
     "paper_lab": ["lab.d=5", "lab.m=6", "lab.seed=3"],
     "masking": ["lab.valid_length=3"],
     "multihead": ["lab.heads=3", "lab.d_head=1", "lab.causal=true"],
@@ -37,7 +38,7 @@ BAD = {
     "vector_mixture": (["lab.weights=[0.5,0.5]"], "lab.weights has 2 numbers but there are 3 values"),
     "negative_weights": (["lab.weights=[0.2,0.5,0.3]"], "lab.weights = .* has no negative entry"),
     "redundant_values": (["lab.shift=0"], "lab.shift = 0 would give the same coefficient vector twice"),
-    "missing_direction": (["lab.values=[[1,0,0],[0,1,0],[0,0,1]]"], "span all of R\\^3"),
+    "missing_direction": (["lab.target=[1,1]"], "lab.target has 2 numbers but the values in lab.values live in R\\^3"),
     "paper_lab": (["lab.seed=-1"], "lab.seed = -1 must be a nonnegative integer"),
     "masking": (["lab.valid_length=9"], "lab.valid_length = 9 is longer than the 5 tokens"),
     "multihead": (["lab.W_o=[[1]]"], "the projections in lab.W_q/W_k/W_v/W_o do not fit: W_o must have"),

@@ -1,8 +1,11 @@
 """Lab ``negative_weights``: Try It 1 of 000 §9, one coefficient negative.
 
 The output is still a linear combination of the values (it stays in their span), but it
-is no longer an average-like mixture: with a negative weight it can leave the convex
-hull, and the lab proves exactly that it does.
+is no longer an average-like mixture: with weights summing to 1 and a negative entry it
+leaves the convex hull, and the lab proves it exactly, with a separating line. Both
+directions are probed: an average-like mixture of the same values lands inside. And the
+sign of a weight is not a property of the output (the first failure mode of 000 §7): when
+the values are dependent, the same output has weights that are all nonnegative.
 """
 
 from dataclasses import dataclass
@@ -15,25 +18,27 @@ from omegaconf import MISSING
 from vecmix import (
     VecmixError,
     affine_solution_set,
-    exact_equal,
+    eliminate,
     in_hull,
-    in_span,
     is_nonnegative,
+    is_zero,
     one_fraction,
     solution_set,
     to_numeric,
 )
 
-from ..claims import Claim
+from ..claims import Claim, fault, inputs
 from ..config.inputs import read_vector, read_vectors
 from ..grading import Exercise, satisfies, vector
 from ..report import LabResult, Value
 from ..report import figures as fig
-from ..report.markdown import cite, column, decimal, display, image, tex
+from ..report.markdown import bound_text, cite, column, decimal, display, image, tex, tuple_tex
+from ._geometry import affine_dimension, cone_weights, nearest_in_hull, on_solution_set, primitive
 from .vector_mixture import V
 
 TITLE = "A negative weight: still a linear combination, no longer a convex one"
 SOURCE = "000 §9, Try It 1"
+TOLERANCE = 1e-12
 
 
 @dataclass
@@ -43,7 +48,7 @@ class Config:
     name: str = "negative_weights"
     values: List[List[Any]] = MISSING  # v_1..v_m
     weights: List[Any] = MISSING  # a, with at least one negative entry
-    convex_weights: List[Any] = MISSING  # an average-like mixture of the same values, to compare
+    convex_weights: List[Any] = MISSING  # b, an average-like mixture (>= 0, sum 1) of the same values, to compare
 
 
 def run(params):
@@ -51,8 +56,8 @@ def run(params):
 
     >>> r = run({"values": [[1.0, 0.2], [0.4, 1.1], [1.2, 0.8]], "weights": [-0.3, 0.8, 0.5],
     ...          "convex_weights": [0.2, 0.5, 0.3]})
-    >>> r.reproduced, [c.id for c in r.claims if c.id.startswith("outside")]
-    (True, ['outside-hull'])
+    >>> r.reproduced, [c.observed for c in r.claims if c.id == "sign-not-determined"]
+    (True, ['c = (0, 121/125, 97/500), V^T c = z exactly'])
     """
     V = read_vectors(params["values"], "lab.values")  # (m, d)
     a = read_vector(params["weights"], "lab.weights")  # (m, 1)
@@ -61,119 +66,216 @@ def run(params):
     for key, w in (("lab.weights", a), ("lab.convex_weights", b)):
         if w.rows != m:
             raise VecmixError(f"{key} has {w.rows} numbers but there are {m} values in lab.values: one weight each")
-    negative = [i for i in range(m) if not is_nonnegative(a[i])]
-    if not negative:
+    if all(x >= 0 for x in a):
         raise VecmixError(f"lab.weights = {list(params['weights'])} has no negative entry; this lab is about one")
-    if not (all(is_nonnegative(x) for x in b) and exact_equal(sp.Add(*b), 1)):
-        raise VecmixError("lab.convex_weights must be nonnegative and sum to 1 (the average-like mixture to compare)")
 
-    z = (V.T * a).applyfunc(one_fraction)  # (d, m) (m, 1) -> (d, 1)
-    z_convex = V.T * b  # (d, m) (m, 1) -> (d, 1)
+    z = V.T * a  # (d, m) (m, 1) -> (d, 1)
+    z_b = V.T * b  # (d, m) (m, 1) -> (d, 1)
     total = sp.Add(*a)
+
+    # Still a linear combination: vecmix's solution set for z contains a.
+    S = solution_set(V, z)
+    linear = on_solution_set(a, S.particular, S.directions)
+
+    # Outside the hull: vecmix's exact test, and the lab's own separating line through the nearest point h.
     inside, _ = in_hull(V, z)
+    near = nearest_in_hull(V, z)
+    h = near.point  # (d, 1)
+    g = h - z  # (d, 1): f(x) = g . (x - h) is >= 0 on the hull and -|g|^2 at z
+    f = lambda x: (g.T * (x - h))[0]  # noqa: E731  (1, d) (d, 1) -> (1, 1)
+    separated = bool(near.distance_squared > 0) and all(bool(f(V.row(i).T) >= 0) for i in range(m)) and bool(f(z) < 0)
+    convex_b = all(bool(x >= 0) for x in b) and sum(b) == 1
+    inside_b, seen_b = _hull(V, z_b)
+
+    # Affine coordinates: unique when the values are affinely independent.
     coords = affine_solution_set(V, z)
+    unique = total == 1 and coords.consistent and coords.dimension == 0 and coords.particular == a
+
+    # The sign of a weight is not determined by the output: nonnegative weights reaching the same z.
+    basic = cone_weights(V, z)  # each (m, 1), >= 0
+    k = min(range(m), key=lambda i: a[i])  # the most negative weight: prefer weights that put 0 there
+    c = next((w for w in basic if w[k] == 0), basic[0]) if basic else None
+    sign_free = c is not None and all(bool(x >= 0) for x in c) and V.T * c == z  # (d, m) (m, 1)
+
     V_num = to_numeric(V)  # (m, d)
-    z_num = V_num.T @ to_numeric(a).ravel()  # (d, m) @ (m,) -> (d,)
+    weight_sets = [a, b] + ([c] if c is not None else [])
+    num_err = max(float(np.max(np.abs(V_num.T @ to_numeric(w).ravel() - to_numeric(V.T * w).ravel())))  # (d, m) @ (m,)
+                  for w in weight_sets)
 
     claims = [
-        Claim("linear-combination", "z = V^T a is still a linear combination of the values: it lies in their span",
-              SOURCE, "z in span(v_1..v_m)", "in the span (exact)" if in_span(V, z) else "outside", in_span(V, z),
-              True),
-        Claim("outside-hull", "z lies outside the convex hull of the values (no nonnegative weights summing to 1 "
-              "reach it)", SOURCE, "not a convex combination", "outside (exact)" if not inside else "inside",
-              not inside, True),
-        Claim("convex-inside", "the average-like weights of the config put their output inside the hull", "000 §3",
-              "inside", "inside (exact)" if in_hull(V, z_convex)[0] else "outside", in_hull(V, z_convex)[0], True),
+        Claim("linear-combination", "z = V^T a is still a linear combination of the values: the solution set of "
+              "V^T c = z that vecmix finds contains a", SOURCE, "a on particular + span(directions)",
+              f"a is {'on' if linear else 'not on'} the solution set (dimension {S.dimension})", linear, True),
+        Claim("outside-hull", "z lies outside the convex hull of the values: vecmix's hull test says so, and a line "
+              "separates z from every value", f"{SOURCE}; 002 §5", "outside; f(v_i) >= 0 for every value, f(z) < 0",
+              f"in_hull: {'inside' if inside else 'outside'}; nearest point of the hull h = {tuple_str(h)}, "
+              f"f(z) = -|z - h|^2 = {sp.sstr(-near.distance_squared)}", not inside and separated, True),
+        Claim("convex-inside", "the average-like weights b (>= 0, summing to 1) put their output inside the hull "
+              "(vecmix's exact hull test, its certificate checked here)", "000 §3; 002 §5", "inside",
+              f"b >= 0 with sum 1: {'yes' if convex_b else 'no'}; {seen_b}", convex_b and inside_b, True),
+        Claim("unique-coordinates", "the weights sum to 1 and the values are affinely independent, so a is the only "
+              "way to write z with weights summing to 1; its negative entry is why z is outside", SOURCE,
+              "sum a = 1; affine coordinates of z = a, a single point",
+              f"sum a = {sp.sstr(total)}; affine coordinates: "
+              + (f"{tuple_str(coords.particular)}, dimension {coords.dimension}" if coords.consistent else "none"),
+              bool(unique), True),
+        Claim("sign-not-determined", "the weights can make the representation hard to interpret: the same z is also "
+              "reached with weights that are all nonnegative, so the negative sign is not a property of z",
+              "000 §7", "c >= 0 with V^T c = z",
+              f"c = {tuple_str(c)}, V^T c = z exactly" if sign_free else "no nonnegative weights reach z",
+              sign_free, True),
+        Claim("numeric-agrees", "numpy's V.T @ w agrees with the exact output for every weight vector shown", "000 §6",
+              f"max difference <= {TOLERANCE:g}", bound_text(num_err), num_err <= TOLERANCE, False),
     ]
-    err = float(np.max(np.abs(z_num - to_numeric(z).ravel())))
-    claims.append(Claim("numeric-agrees", "numpy's V.T @ a agrees with the exact output to 1e-12", "000 §6",
-                        "max difference <= 1e-12", f"{err:.1e}", err <= 1e-12, False))
-    certificate = ""
-    if exact_equal(total, 1) and coords.dimension == 0:
-        claims.append(Claim("unique-coordinates", "the values are affinely independent, so a is the only way to "
-                            "write z with weights summing to 1; its negative entry settles that z is outside",
-                            SOURCE, "affine coordinates of z = a", tuple_str(coords.particular),
-                            exact_equal(coords.particular, a), True))
-        k = negative[0]
-        g, h = separating_function(V, k)
-        f = lambda x: one_fraction((g.T * x)[0] + h)  # noqa: E731  (1, d) (d, 1) -> (1, 1)
-        f_values = [f(V.row(i).T) for i in range(m)]
-        separates = all(is_nonnegative(x) for x in f_values) and not is_nonnegative(f(z))
-        claims.append(Claim("separating-line", f"the affine function f with f(v_{k + 1}) = 1 and f = 0 at the other "
-                            "values is >= 0 on the hull but negative at z", SOURCE, "f(v_i) >= 0, f(z) < 0",
-                            f"f(z) = {sp.sstr(f(z))}", separates, True))
-        certificate = (f" A certificate: the affine function $f(x) = {tex((g.T * sp.Matrix(sp.symbols(f'x_1:{d + 1}')))[0] + h)}$ "
-                       f"is $1$ at $v_{{{k + 1}}}$ and $0$ at the other values, so it is nonnegative on the whole "
-                       f"hull, yet $f(z) = {tex(f(z))} < 0$.")
 
     names = [fig.named("v", i + 1) for i in range(m)]
     P, note = fig.projection(V_num)  # (2, d)
-    figures = {
-        "hull.svg": fig.mixture_figure(V_num @ P.T, names, [  # (m, d) (d, 2) -> (m, 2)
-            ("output with a negative weight", P @ z_num),  # (2, d) (d,) -> (2,)
-            ("average-like output", P @ to_numeric(z_convex).ravel())]),
-        "weights.svg": fig.grouped_bars(names, [("with a negative weight", to_numeric(a).ravel()),
-                                                ("average-like", to_numeric(b).ravel())], "weight"),
-    }
+    points = [("z, with a negative weight", P @ to_numeric(z).ravel()),  # (2, d) (d,) -> (2,)
+              ("h, the point of the hull nearest z", P @ to_numeric(h).ravel()),
+              ("average-like output V^T b", P @ to_numeric(z_b).ravel())]
+    bars = [("a, with a negative weight", to_numeric(a).ravel()), ("b, average-like", to_numeric(b).ravel())]
+    if c is not None:
+        bars.append(("c >= 0, the same output as a", to_numeric(c).ravel()))
+    figures = {"hull.svg": fig.hull_figure(V_num @ P.T, names, points, affine_dimension(V)),  # (m, d) (d, 2)
+               "weights.svg": fig.grouped_bars(names, bars, "weight")}
     values = [Value("values", V_num, V), Value("weights", to_numeric(a).ravel(), a),
-              Value("weights_sum", float(to_numeric(total)), total), Value("output", z_num, z),
-              Value("convex_output", to_numeric(z_convex).ravel(), z_convex),
+              Value("weights_sum", float(to_numeric(total)), total), Value("output", to_numeric(z).ravel(), z),
+              Value("nearest_point_of_hull", to_numeric(h).ravel(), h),
+              Value("convex_output", to_numeric(z_b).ravel(), z_b),
               Value("affine_coordinates", to_numeric(coords.particular).ravel() if coords.consistent else None,
-                    coords.particular)]
-    sections = [
-        "## The idea\n\n"
-        "Try It 1 of the source: change the weights so one coefficient is negative. The output is still a "
-        "linear combination, so it stays in the span of the values; but a convex combination needs weights that "
-        "are nonnegative and sum to one, and only those keep the output inside the convex hull (the region an "
-        "average of the values can reach). Attention's softmax weights are always of that kind; these are not.\n",
-        "## The numbers\n\n"
-        + display(rf"a = {column(a)}, \qquad \sum_i a_i = {tex(total)}, \qquad z = V^\top a = {column(z)} \approx "
-                  rf"{column(z_num, fmt=decimal)}")
-        + "\nExactly, no nonnegative weights summing to one reach $z$: the hull test solves every affinely "
-        f"independent subset of the values and finds none.{certificate}\n\n"
-        + image("figures/hull.svg", "the hull, and the two outputs",
-                "Figure 1. The values, their convex hull, the output with a negative weight (outside) and the "
-                "average-like output (inside)." + (f" {note}" if note else ""))
-        + "\n\n" + image("figures/weights.svg", "the two weight vectors", "Figure 2. The two weight vectors.") + "\n",
-    ]
-    intro = f"*Reproduces* {cite('000', 9)}, Try It 1, on the vectors of §2."
+                    coords.particular),
+              Value("nonnegative_weights", None if c is None else to_numeric(c).ravel(), c)]
+    intro = f"*Reproduces* {cite('000', 9)}, Try It 1, on the vectors of §2, and the first failure mode of §7."
+    sections = _sections(V, a, b, z, z_b, total, h, near, coords, c, inside, inside_b, note)
     return LabResult("negative_weights", TITLE, intro, sections, claims, values, figures, [
         "The source leaves the numbers to the reader; the weights here are the lab's choice (config "
         "`lab.weights`), with the seed's vectors."])
 
 
 def tuple_str(M):
+    """(x, y, ...) with SymPy's strings, for claims tables."""
     return "(" + ", ".join(sp.sstr(x) for x in M) + ")"
 
 
-def separating_function(V, k):
-    """The affine function f(x) = g . x + h with f(v_k) = 1 and f(v_i) = 0 for i != k (values affinely independent).
+def _hull(V, z):
+    """(inside, observation): vecmix's hull test, with its certificate c (c >= 0, sum 1, V^T c = z) checked here."""
+    inside, c = in_hull(V, z)
+    if not inside:
+        return False, "in_hull: outside"
+    valid = c is not None and all(is_nonnegative(x) for x in c) and is_zero(sp.Add(*c) - 1) and all(
+        is_zero(x) for x in V.T * c - z)  # (d, m) (m, 1) - (d, 1)
+    return valid, "in_hull: inside, certificate checked" if valid else "in_hull: inside, but its certificate fails"
 
-    f is >= 0 on the convex hull, and f(z) is z's k-th affine coordinate, so a negative
-    coordinate puts z on the far side of the facet opposite v_k.
 
-    >>> g, h = separating_function(sp.Matrix([[0, 0], [1, 0], [0, 1]]), 0)
-    >>> g.T, h
-    (Matrix([[-1, -1]]), 1)
-    """
-    lifted = V.row_join(sp.ones(V.rows, 1))  # (m, d + 1): rows (v_i, 1)
-    e_k = sp.Matrix([1 if i == k else 0 for i in range(V.rows)])
-    w = solution_set(lifted.T, e_k).particular  # lifted (g, h) = e_k, (d + 1, 1)
-    return w[:-1, :], w[-1]
+def _sections(V, a, b, z, z_b, total, h, near, coords, c, inside, inside_b, note):
+    m, d = V.shape
+    g = h - z
+    x = sp.Matrix(sp.symbols(f"x_1:{d + 1}"))  # (d, 1)
+    f_x = sp.expand((g.T * (x - h))[0])  # (1, d) (d, 1)
+    if not inside and near.distance_squared > 0:
+        where = (f"The point of the hull nearest to $z$ is $h = {tuple_tex(h)}$, at distance "
+                 f"${tex(sp.sqrt(near.distance_squared))}$ (found exactly, by projecting $z$ onto the affine hull of "
+                 "every affinely independent subset of the values). It gives a certificate that checks the verdict "
+                 f"independently: the affine function $f(x) = (h - z) \\cdot (x - h) = {tex(f_x)}$ is "
+                 f"${', '.join(tex(one_fraction((g.T * (V.row(i).T - h))[0])) for i in range(m))}$ at "
+                 f"${', '.join(f'v_{{{i + 1}}}' for i in range(m))}$, nonnegative at every value and so on the whole "
+                 f"hull, yet $f(z) = -|z - h|^2 = {tex(-near.distance_squared)} < 0$: the line $f = 0$ separates "
+                 "them.")
+    else:
+        where = "Here $z$ is inside the hull all the same: a negative weight alone does not decide it."
+    if coords.consistent and coords.dimension == 0:
+        affine = (f"The values are affinely independent, so $z$ has exactly one set of weights summing to 1, its "
+                  f"affine coordinates ${tuple_tex(coords.particular)}$. The hull is the set of points whose affine "
+                  "coordinates are all nonnegative; "
+                  + ("these are $a$ itself, and its negative entry puts $z$ outside."
+                     if total == 1 and coords.particular == a else
+                     "since $a$ does not sum to 1, they are not $a$, and they decide where $z$ is."))
+    else:
+        affine = "The values are affinely dependent: weights summing to 1 do not determine the point they reach."
+    if c is not None:
+        k = min(range(m), key=lambda i: a[i])  # the most negative weight
+        dependencies = [primitive(n) for n in eliminate(V).null_space]
+        shift, big = "", ""
+        if dependencies:
+            n = dependencies[0]
+            j = next(i for i in range(m) if n[i] != 0)
+            t = (c - a)[j] / n[j]
+            relation = tex(sp.Add(*(n[i] * sp.Symbol(f"v_{i + 1}") for i in range(m))))
+            shift = (f" The two differ by a dependency among the values: ${relation} = 0$, and "
+                     rf"$c = a + {tex(t)} \cdot {tuple_tex(n)}$." if c - a == t * n else
+                     r" The two differ by a dependency among the values: $V^\top (c - a) = 0$.")
+            big = (rf" Large opposite weights cancel in the same way: $a + 10 \cdot {tuple_tex(n)} = "
+                   rf"{tuple_tex(a + 10 * n)} \approx {tuple_tex(a + 10 * n, fmt=lambda x: decimal(x, 1))}$ gives "
+                   "the same $z$ again.")
+        sign = ("## Hard to interpret (000 §7)\n\n"
+                f"Reading $a$ as \"how much each value counts\" says that $v_{{{k + 1}}}$ counts against the output, "
+                f"with weight ${tex(a[k])}$. The output does not say so: the same $z$ is reached by weights that are "
+                "all nonnegative,\n" + display(rf"c = {column(c)}, \qquad V^\top c = {column(V.T * c)} = z")
+                + f"\n(they sum to ${tex(sp.Add(*c))}$, not 1, so $z$ stays outside the hull"
+                + (f"; $v_{{{k + 1}}}$ gets no weight at all" if c[k] == 0 else "") + f").{shift}{big} The "
+                "algebra is simple, yet the weights are not a property of the output.\n")
+    else:
+        sign = ("## Hard to interpret (000 §7)\n\n"
+                "Here no nonnegative weights reach $z$ at all: the negative entry is forced.\n")
+    return [
+        "## The idea\n\n"
+        "Try It 1 of the source: change the weights so one coefficient is negative. The output is still a "
+        "linear combination, so it stays in the span of the values; but a convex combination needs weights that "
+        "are nonnegative and sum to one, and only those are guaranteed to keep the output inside the convex hull "
+        "(the region an average of the values can reach). Attention's softmax weights are always of that kind "
+        "(002 §5); these are not.\n" + display(r", \qquad ".join(f"v_{{{i + 1}}} = {column(V.row(i))}"
+                                                                   for i in range(m))),
+        "## The numbers\n\n"
+        + display(rf"a = {column(a)}, \qquad \sum_i a_i = {tex(total)}, \qquad z = V^\top a = {column(z)} \approx "
+                  rf"{column(to_numeric(z).ravel(), fmt=decimal)}")
+        + f"\n{affine} {where} For comparison, the weights $b = {tuple_tex(b)}$ give "
+        f"$V^\\top b = {tuple_tex(z_b)}$, {'inside' if inside_b else 'outside'} the hull.\n\n"
+        + image("figures/hull.svg", "the hull, and the outputs",
+                "Figure 1. The values, their convex hull, the output z with a negative weight, the nearest point h "
+                "of the hull, and the average-like output." + (f" {note}" if note else ""))
+        + "\n",
+        sign + "\n" + image("figures/weights.svg", "the weight vectors",
+                            "Figure 2. The weight vectors, value by value.") + "\n",
+    ]
 
 
 # Exercises: graded by pytest (python -m labs.exercises negative_weights)
 
 LAB = "negative_weights"
+SETUP = "v1 = (1.0, 0.2), v2 = (0.4, 1.1), v3 = (1.2, 0.8)"
+A_EX = sp.Matrix([sp.Rational(-3, 10), sp.Rational(4, 5), sp.Rational(1, 2)])
 
 EXERCISES = [
     Exercise(LAB, "outside_the_hull",
-             "Try It 1. With v1 = (1.0, 0.2), v2 = (0.4, 1.1), v3 = (1.2, 0.8), give weights (a1, a2, a3) that sum "
-             "to 1 with one negative entry, such that the output V^T a lies outside the convex hull of the values.",
+             f"Try It 1. With {SETUP}, give weights (a1, a2, a3) that sum to 1 with one negative entry, such that "
+             "the output V^T a lies outside the convex hull of the values.",
              satisfies(vector(3, "the weights"), (lambda a: sum(a) == 1, "the weights must sum to 1."),
                        (lambda a: any(x < 0 for x in a), "no weight is negative."),
                        (lambda a: not in_hull(V, V.T * a)[0], "the output of these weights is still inside the hull.")),
              "[-0.3, 0.8, 0.5]", also=("[1.5, -1, 0.5]",),
              wrong={"[0.2, 0.5, 0.3]": "no weight is negative", "[0.2, 0.5, 0.4]": "sum to 1"},
              hint="a negative weight pushes the output away from that value.", points=2, source="000 §9"),
+    Exercise(LAB, "same_output_nonnegative",
+             f"With {SETUP}, the weights a = (-0.3, 0.8, 0.5) give z = V^T a. Give weights that are all nonnegative "
+             "(they need not sum to 1) with exactly the same output z.",
+             satisfies(vector(3, "the weights"), (lambda c: all(x >= 0 for x in c), "some weight is negative."),
+                       (lambda c: V.T * c == V.T * A_EX, "these weights do not give the same output.")),
+             "[0.1, 1.024, 0.092]", also=("[0, 0.8 + 28*0.3/50, 0.5 - 51*0.3/50]",),
+             wrong={"[-0.3, 0.8, 0.5]": "some weight is negative", "[0, 0.8, 0.5]": "do not give the same output"},
+             hint="50 v1 + 28 v2 - 51 v3 = 0: add a multiple of (50, 28, -51) to a.", points=2, source="000 §7"),
 ]
+
+COUNTER_CASES = {
+    "linear-combination": fault("null-space-sign"),
+    "outside-hull": inputs("a negative weight, but weights summing to 1.05: the output lands inside the hull",
+                           "lab.weights=[0.5,0.6,-0.05]"),
+    "convex-inside": inputs("weights for b that are not average-like: the output leaves the hull",
+                            "lab.convex_weights=[1.2,-0.1,-0.1]"),
+    "unique-coordinates": inputs("a negative weight, but weights summing to 1.05: they are not affine coordinates",
+                                 "lab.weights=[0.5,0.6,-0.05]"),
+    "sign-not-determined": inputs("two independent values: the coefficients, and so the negative sign, are forced",
+                                  "lab.values=[[1,0.2],[0.4,1.1]]", "lab.weights=[-0.3,1.3]",
+                                  "lab.convex_weights=[0.5,0.5]"),
+    "numeric-agrees": inputs("huge opposite weights: floating point loses the output in the cancellation",
+                             "lab.weights=[1e17,-1e17,1]"),
+}

@@ -116,6 +116,46 @@ def mixture_figure(Vp, names, outputs):
     return fig
 
 
+def hull_figure(Vp, names, outputs, affine_dim):
+    """Values as arrows, their convex hull drawn as what it is (a region, a segment or a point), and output points.
+
+    As :func:`mixture_figure`, but the shape of the hull comes from ``affine_dim``, the dimension
+    of the values' affine hull decided exactly by the lab: collinear values projected in floating
+    point are never exactly collinear, and their hull would be filled as a thin sliver.
+
+    >>> f = hull_figure(np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]]), ["a", "b", "c"], [], 1)
+    >>> [t.get_text() for t in f.axes[0].get_legend().get_texts()]
+    ['convex hull of the values: a segment']
+    """
+    rows = len(outputs) + 1  # legend entries, one per line below the axes
+    height = 4.6 + 0.22 * rows
+    fig = new_figure((5.6, height))
+    ax = fig.add_subplot()
+    Vp = np.asarray(Vp, dtype=float)
+    if affine_dim >= 2:
+        hull = convex_hull(Vp)
+        ax.fill(hull[:, 0], hull[:, 1], color=HULL_COLOR, alpha=0.35, label="convex hull of the values (shaded)")
+    elif affine_dim == 1:
+        gaps = Vp[:, np.newaxis, :] - Vp[np.newaxis, :, :]  # (m, m, 2)
+        i, j = np.unravel_index(np.argmax(np.sum(gaps ** 2, axis=2)), gaps.shape[:2])  # the two values farthest apart
+        ax.plot(Vp[[i, j], 0], Vp[[i, j], 1], color=HULL_COLOR, lw=6, alpha=0.8, solid_capstyle="butt",
+                label="convex hull of the values: a segment")
+    else:
+        ax.plot(*Vp[0], marker="o", markersize=16, color=HULL_COLOR, linestyle="none",
+                label="convex hull of the values: one point")
+    for i, (v, name) in enumerate(zip(Vp, names)):
+        _arrow(ax, (0.0, 0.0), v, COLORS[i % len(COLORS)])
+        ax.annotate(name, v, textcoords="offset points", xytext=(6, 4), color=COLORS[i % len(COLORS)], fontsize=12)
+    for k, (label, point) in enumerate(outputs):
+        ax.plot(*point, marker=MARKERS[k % len(MARKERS)], markersize=14 if k == 0 else 9, color=OUTPUT_COLOR,
+                markerfacecolor=OUTPUT_COLOR if k == 0 else "white", linestyle="none", label=label)
+    ax.plot(0, 0, marker="o", markersize=4, color="#555555", linestyle="none")
+    _frame(ax, np.vstack([Vp, np.zeros((1, 2)), *[np.asarray(p)[None, :] for _, p in outputs]]))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.07), ncol=1, fontsize=9, frameon=False)
+    fig.subplots_adjust(left=0.11, right=0.97, top=0.97, bottom=(0.35 + 0.2 * rows) / height)  # fixed: no text pass
+    return fig
+
+
 def paths_figure(Vp, names, paths, zp):
     """Several coefficient vectors, each drawn as its terms c_i v_i laid tip to tail, all ending at z.
 

@@ -126,3 +126,16 @@ def image(path, alt, caption):
     *Figure 1. The output z.*
     """
     return f"![{alt}]({path})\n\n*{caption}*"
+
+
+def bound_text(err, floor=1e-15):
+    """As :func:`error_text`, but an exact 0 reads as 'below 1e-15' too.
+
+    Whether a rounding error comes out exactly 0 or 1e-17 also depends on the CPU and the
+    BLAS build (fused multiply-add, summation order), so a report that prints "0" on one
+    machine could print "below 1e-15" on another.
+
+    >>> bound_text(0.0), bound_text(5.6e-17), bound_text(2.5e-13)
+    ('below 1e-15', 'below 1e-15', '2.5e-13')
+    """
+    return error_text(err, floor) if err != 0 else f"below {floor:g}"

@@ -1,0 +1,83 @@
+"""The negative_weights lab: both directions of the hull test, a separating line, and a sign the output does not fix."""
+
+import json
+
+import pytest
+import sympy as sp
+from omegaconf import OmegaConf
+
+from labs.catalogue import LABS
+from labs.claims.faults import FAULTS, injected
+from labs.falsify import falsify
+from labs.reproduce import build, compose_lab
+from vecmix import in_hull
+
+LAB = "negative_weights"
+V = sp.Matrix([[1, sp.Rational(1, 5)], [sp.Rational(2, 5), sp.Rational(11, 10)],
+               [sp.Rational(6, 5), sp.Rational(4, 5)]])  # the values of 000 §2
+
+
+def results(overrides=()):
+    files, result = build(compose_lab(LAB, list(overrides)), list(overrides))
+    return json.loads(files["results.json"]), result, files
+
+
+@pytest.fixture(scope="module")
+def default():
+    return results()
+
+
+def exact(doc, name):
+    return sp.Matrix([sp.Rational(x) for x in doc["values"][name]["exact"]])
+
+
+def test_default_claims_all_hold(default):
+    assert default[1].reproduced
+
+
+@pytest.mark.parametrize("overrides", [["lab.weights=[0.5,0.6,-0.05]"], ["lab.convex_weights=[1.2,-0.1,-0.1]"],
+                                       ["lab.values=[[1,0.2],[0.4,1.1]]", "lab.weights=[-0.3,1.3]",
+                                        "lab.convex_weights=[0.5,0.5]"]])
+def test_no_claim_depends_on_the_inputs_to_exist(default, overrides):
+    _, result, _ = results(overrides)  # the old lab dropped unique-coordinates and separating-line here
+    assert [c.id for c in result.claims] == [c.id for c in default[1].claims] == list(LABS[LAB].COUNTER_CASES)
+
+
+def test_a_negative_weight_can_still_land_inside_the_hull():
+    doc, result, _ = results(["lab.weights=[0.5,0.6,-0.05]"])
+    claims = {c.id: c for c in result.claims}
+    z = exact(doc, "output")
+    assert in_hull(V, z)[0] and not claims["outside-hull"].holds  # the inside direction of the probe
+    assert not claims["unique-coordinates"].holds  # weights summing to 1.05 are not affine coordinates
+
+
+def test_the_separating_line_separates(default):
+    doc, _, _ = default
+    z, h = exact(doc, "output"), exact(doc, "nearest_point_of_hull")
+    g = h - z
+    f = lambda x: (g.T * (x - h))[0]  # noqa: E731
+    assert all(f(V.row(i).T) >= 0 for i in range(3)) and f(z) < 0
+    assert not in_hull(V, z)[0] and in_hull(V, h)[0]
+
+
+def test_the_same_output_from_nonnegative_weights(default):
+    doc, result, files = default
+    a, c, z = exact(doc, "weights"), exact(doc, "nonnegative_weights"), exact(doc, "output")
+    assert all(x >= 0 for x in c) and V.T * c == z == V.T * a and c != a
+    assert "Hard to interpret (000 §7)" in files["report.md"].decode()
+    independent = results(["lab.values=[[1,0.2],[0.4,1.1]]", "lab.weights=[-0.3,1.3]", "lab.convex_weights=[0.5,0.5]"])
+    assert not {c.id: c for c in independent[1].claims}["sign-not-determined"].holds
+
+
+def test_every_claim_flips_on_its_counter_case():
+    outcomes = falsify(LAB)
+    assert [o.claim for o in outcomes if not o.flipped] == []
+
+
+@pytest.mark.parametrize("name", ["hull-ignores-signs", "affine-without-sum",
+                                  "null-space-empty"])  # beyond COUNTER_CASES
+def test_the_default_claims_notice_the_fault(name):
+    params = OmegaConf.to_container(compose_lab(LAB).lab, resolve=True)
+    with injected(FAULTS[name]):
+        claims = LABS[LAB].run(params).claims
+    assert not all(c.holds for c in claims)
