@@ -3,8 +3,8 @@
 import pytest
 from hydra.errors import ConfigCompositionException
 
-from labs.reproduce import CONFIG_DIR, compose_lab
 from labs.catalogue import LABS
+from labs.reproduce import CONFIG_DIR, compose_lab
 
 
 def test_every_lab_config_has_a_schema_and_the_group_lists_only_labs():

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from hydra import compose, initialize_config_dir
 
-from labs.reproduce import CONFIG_DIR
 from labs.config.schema import register
 from labs.report.writer import write_folder
+from labs.reproduce import CONFIG_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,8 +11,8 @@ from importlib import metadata
 import pytest
 
 from labs import gallery
-from labs.read import PAPERS
 from labs.catalogue import LABS
+from labs.read import PAPERS
 
 FIX = "regenerate it with `python -m labs.gallery` and commit the result"
 

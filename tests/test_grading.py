@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from labs.grading import AnswerError, parse_answer
 from labs.exercises import EXERCISES, all_exercises
 from labs.exercises import main as write_template
-from labs.grading import grade, read_answers
+from labs.grading import AnswerError, grade, parse_answer, read_answers
 
 ROOT = Path(__file__).resolve().parent.parent
 

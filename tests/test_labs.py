@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from labs.reproduce import build, compose_lab
 from labs.catalogue import LABS
+from labs.reproduce import build, compose_lab
 from vecmix import VecmixError
 
 ROOT = Path(__file__).resolve().parent.parent

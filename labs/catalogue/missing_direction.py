@@ -45,9 +45,16 @@ from ..config.inputs import check_pairs, check_query_size, read_vector, read_vec
 from ..grading import Exercise, exact, satisfies, vector
 from ..report import LabResult, Value
 from ..report import figures as fig
-from ..report.markdown import bound_text, cite, column, decimal, display, image, table, tex, tuple_tex
-from ._geometry import affine_dimension, is_nearest, nearest_in_hull, primitive, project_onto_affine_hull, \
-    project_onto_span, widest_weights
+from ..report.markdown import cite, column, decimal, display, error_text, image, table, tex, tuple_tex
+from ._geometry import (
+    affine_dimension,
+    is_nearest,
+    nearest_in_hull,
+    primitive,
+    project_onto_affine_hull,
+    project_onto_span,
+    widest_weights,
+)
 
 TITLE = "A missing direction: what no weighting of the values can reach"
 SOURCE = "000 §7"
@@ -140,7 +147,7 @@ def run(params):
               f"p = {tuple_str(p_lin)}; V (t - p) {'= 0' if orthogonal else '!= 0'}; distance_to_span = "
               f"{sp.sstr(distance)}", orthogonal and is_zero(sp.expand(distance ** 2 - d_lin2)), True),
         Claim("residual-is-distance", "numpy's least-squares solution reaches the same point p, and its residual "
-              "equals the exact distance", SOURCE, f"difference <= {TOLERANCE:g}", bound_text(ls_err),
+              "equals the exact distance", SOURCE, f"difference <= {TOLERANCE:g}", error_text(ls_err),
               ls_err <= TOLERANCE, False),
         Claim("projection-not-a-mixture", "the best linear combination p is not an attention output: it is not even "
               "an affine combination of the values (weights summing to 1), let alone a convex one", "000 §7; 002 §5",
@@ -173,7 +180,7 @@ def run(params):
               f"{sum(outputs_in_hull)} of {Q.rows} inside with a valid certificate", all(outputs_in_hull), True),
         Claim("numeric-agrees", "numpy's attention (the full weights matrix and the blocked online softmax, both with "
               "the default scale) agrees with the exact outputs and weights", "001 §7",
-              f"max difference <= {TOLERANCE:g}", bound_text(num_err), num_err <= TOLERANCE, False),
+              f"max difference <= {TOLERANCE:g}", error_text(num_err), num_err <= TOLERANCE, False),
     ]
 
     n_plot = normals[0] if normals else None
@@ -182,7 +189,7 @@ def run(params):
               Value("missing_directions", [to_numeric(n).ravel() for n in normals], normals),
               Value("target", t_num, t), Value("nearest_linear", to_numeric(p_lin).ravel(), p_lin),
               Value("distance_to_span", float(distance), distance),
-              Value("least_squares_agreement", bound_text(ls_err)),
+              Value("least_squares_agreement", error_text(ls_err)),
               Value("nearest_affine", to_numeric(p_aff).ravel(), p_aff),
               Value("nearest_convex", to_numeric(p_conv).ravel(), p_conv),
               Value("distance_to_hull", float(sp.sqrt(d_conv2)), sp.sqrt(d_conv2)),

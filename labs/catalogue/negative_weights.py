@@ -32,7 +32,7 @@ from ..config.inputs import read_vector, read_vectors
 from ..grading import Exercise, satisfies, vector
 from ..report import LabResult, Value
 from ..report import figures as fig
-from ..report.markdown import bound_text, cite, column, decimal, display, image, tex, tuple_tex
+from ..report.markdown import cite, column, decimal, display, error_text, image, tex, tuple_tex
 from ._geometry import affine_dimension, cone_weights, nearest_in_hull, on_solution_set, primitive
 from .vector_mixture import V
 
@@ -125,7 +125,7 @@ def run(params):
               f"c = {tuple_str(c)}, V^T c = z exactly" if sign_free else "no nonnegative weights reach z",
               sign_free, True),
         Claim("numeric-agrees", "numpy's V.T @ w agrees with the exact output for every weight vector shown", "000 §6",
-              f"max difference <= {TOLERANCE:g}", bound_text(num_err), num_err <= TOLERANCE, False),
+              f"max difference <= {TOLERANCE:g}", error_text(num_err), num_err <= TOLERANCE, False),
     ]
 
     names = [fig.named("v", i + 1) for i in range(m)]

@@ -23,7 +23,7 @@ from ..config.inputs import read_vector, read_vectors
 from ..grading import Exercise, satisfies, vector
 from ..report import LabResult, Value
 from ..report import figures as fig
-from ..report.markdown import bound_text, cite, column, display, image, tex, tuple_tex
+from ..report.markdown import cite, column, display, error_text, image, tex, tuple_tex
 from ._geometry import on_solution_set, primitive
 
 TITLE = "Redundant values: the same output from many coefficient vectors"
@@ -123,7 +123,7 @@ def run(params):
               + (f"{tuple_str(affine.particular)}, a set of dimension {affine.dimension}" if affine.consistent
                  else "none"), bool(affine_unique), True),
         Claim("numeric-agrees", "numpy gives both coefficient vectors the exact output", "000 §6",
-              f"max difference <= {TOLERANCE:g}", bound_text(err), err <= TOLERANCE, False),
+              f"max difference <= {TOLERANCE:g}", error_text(err), err <= TOLERANCE, False),
     ]
     names = [fig.named("v", i + 1) for i in range(k + 1)]
     P, note = fig.projection(V_num)  # (2, d)

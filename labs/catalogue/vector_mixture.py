@@ -32,7 +32,7 @@ from ..config.inputs import check_pairs, check_query_size, read_positive_int, re
 from ..grading import Exercise, exact, satisfies, vector
 from ..report import LabResult, Value
 from ..report import figures as fig
-from ..report.markdown import bound_text, cite, column, decimal, display, image, matrix, table, tex, tuple_tex
+from ..report.markdown import cite, column, decimal, display, error_text, image, matrix, table, tex, tuple_tex
 from ._geometry import affine_dimension, on_solution_set
 
 TITLE = "Vector mixtures: pooling, given weights and attention on the same vectors"
@@ -114,9 +114,9 @@ def run(params):
               "the same, exactly" if formula_ok else "they differ", formula_ok, True),
         Claim("matrix-form", "Z = A V: the output vecmix.attention returns (from the full weights matrix, and from "
               "the blocked online softmax) is the explicit sum of alpha_i v_i with the weights it returns",
-              "000 §6", f"difference <= {TOLERANCE:g}", bound_text(form_err), form_err <= TOLERANCE, False),
+              "000 §6", f"difference <= {TOLERANCE:g}", error_text(form_err), form_err <= TOLERANCE, False),
         Claim("numeric-agrees", "numpy's weights and outputs (attention, and V^T a for pooling and the given weights) "
-              "agree with the exact ones", "000 §6; 002 §6", f"max difference <= {TOLERANCE:g}", bound_text(num_err),
+              "agree with the exact ones", "000 §6; 002 §6", f"max difference <= {TOLERANCE:g}", error_text(num_err),
               num_err <= TOLERANCE, False),
     ]
     on_set = [(name, on_solution_set(w, S.particular, S.directions))

@@ -92,14 +92,14 @@ def error_text(err, floor=1e-15):
     """A floating-point error for reports: below ``floor`` it reads the same on every machine.
 
     Rounding errors near machine epsilon depend on the CPU's instruction set and the BLAS
-    build, so printing them would make a report's bytes differ from machine to machine.
+    build (fused multiply-add, summation order), so printing them, or an exact 0 that
+    another machine computes as 1e-17, would make a report's bytes differ from machine to
+    machine.
 
     >>> error_text(5.6e-17), error_text(1.7e-16), error_text(2.5e-13), error_text(0.0)
-    ('below 1e-15', 'below 1e-15', '2.5e-13', '0')
+    ('below 1e-15', 'below 1e-15', '2.5e-13', 'below 1e-15')
     """
     err = float(err)
-    if err == 0:
-        return "0"
     return f"below {floor:g}" if err < floor else f"{err:.1e}"
 
 
@@ -126,16 +126,3 @@ def image(path, alt, caption):
     *Figure 1. The output z.*
     """
     return f"![{alt}]({path})\n\n*{caption}*"
-
-
-def bound_text(err, floor=1e-15):
-    """As :func:`error_text`, but an exact 0 reads as 'below 1e-15' too.
-
-    Whether a rounding error comes out exactly 0 or 1e-17 also depends on the CPU and the
-    BLAS build (fused multiply-add, summation order), so a report that prints "0" on one
-    machine could print "below 1e-15" on another.
-
-    >>> bound_text(0.0), bound_text(5.6e-17), bound_text(2.5e-13)
-    ('below 1e-15', 'below 1e-15', '2.5e-13')
-    """
-    return error_text(err, floor) if err != 0 else f"below {floor:g}"
