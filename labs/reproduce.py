@@ -67,7 +67,7 @@ def reproduce(cfg, out_dir, overrides=()):
 
     >>> import tempfile
     >>> out = Path(tempfile.mkdtemp()) / "run"
-    >>> reproduce(compose_lab("attention_basic", ["lab.d_k=2"]), out).reproduced, (out / "report.md").exists()
+    >>> reproduce(compose_lab("attention_basic", ["lab.query=[2,1]"]), out).reproduced, (out / "report.md").exists()
     (True, True)
     """
     files, result = build(cfg, overrides)
