@@ -249,7 +249,10 @@ def _sections(X, a, n, d, window, block, rescale, feature_map, blocked, window_p
         "The paper lab's last reading lens: attention has branched into efficient, sparse and graph variants, "
         "\"but the weighted-vector-mixture view still survives\". Each variant below runs on the same "
         f"{n} seeded tokens in $\\mathbb{{R}}^{{{d}}}$, which are the queries, the keys and the values; dot-product "
-        f"attention scales by $1/\\sqrt{{d_k}} = 1/\\sqrt{{{d}}}$:\n\n" + tokens + "\n",
+        f"attention scales by $1/\\sqrt{{d_k}} = 1/\\sqrt{{{d}}}$:\n\n" + tokens + "\n\n"
+        "The variants follow their papers in miniature: the online softmax of FlashAttention (Dao et al., 2022), "
+        "the sliding window of Longformer (Beltagy et al., 2020), causal here as in Mistral 7B, the linear attention of Katharopoulos et al. (2020), "
+        "and graph attention networks (Velickovic et al., 2018).\n",
         "## Blocked attention with an online softmax\n\n"
         f"Keys are processed in blocks of {block}; block $b$ keeps its maximum score $m_b$, its mass "
         "$l_b = \\sum_{i \\in b} e^{s_i - m_b}$ and its sum $a_b = \\sum_{i \\in b} e^{s_i - m_b} v_i$, and the "

@@ -31,7 +31,7 @@ FREQUENCIES = ("per_pair", "per_dimension")
 TOLERANCE = 1e-9
 FLOOR = 1e-10  # numeric errors below this are reported as "below 1e-10", the same on every machine
 pos, k = sp.symbols("pos k", real=True)
-w, w2 = sp.symbols("omega omega'", positive=True)
+w, w2 = sp.symbols("omega nu", positive=True)  # nu: the cosine's frequency when it is not the sine's
 
 
 @dataclass
@@ -106,7 +106,7 @@ def kinds(d_model, per):
     """
     pair = (("a (sin, cos) pair sharing w", lambda p: sp.Matrix([sp.sin(p * w), sp.cos(p * w)]), 2)
             if per == "per_pair" else
-            ("a (sin, cos) pair with frequencies w, w'", lambda p: sp.Matrix([sp.sin(p * w), sp.cos(p * w2)]), 2))
+            ("a (sin, cos) pair with frequencies w, nu", lambda p: sp.Matrix([sp.sin(p * w), sp.cos(p * w2)]), 2))
     lone = ("the lone last sine", lambda p: sp.Matrix([sp.sin(p * w)]), 1)
     return ([pair] if d_model > 1 else []) + ([lone] if d_model % 2 else [])
 
@@ -183,7 +183,7 @@ def run(params):
               Value("rotation_error", error_text(rotation_err, FLOOR)),
               Value("dot_product_spread", error_text(spread, FLOOR)),
               *[Value(f"shift_map_{i + 1}", None, M) for i, (_, M, _) in enumerate(solved)]]
-    sections = _sections(d_model, base, per, n, offsets, solved, misses, fit_err, rotation_err, spread)
+    sections = _sections(d_model, base, per, n, offsets, solved, misses, fit_err, rotation_err, compared, spread)
     intro = ("*Reproduces* the claim of \"Attention Is All You Need\" §3.5 that a fixed offset acts linearly on "
              "the sinusoidal encoding, read through the paper lab `001_8c65d19d1d0c4e45.txt`.")
     deviations = [f"Numeric errors below {FLOOR:g} are reported as such: their last digits differ between machines."]
@@ -197,8 +197,8 @@ def run(params):
 
 
 def _at_a_point(residual):
-    """(where, how far from 0) for a residual at one rational point: a value above 1e-20 proves it is not 0."""
-    point = {pos: sp.Rational(3, 2), k: 1, w: sp.Rational(1, 2), w2: sp.Rational(1, 3)}
+    """(where, how far from 0) for a residual at one point (an integer position): above 1e-20 proves it is not 0."""
+    point = {pos: 3, k: 1, w: sp.Rational(1, 2), w2: sp.Rational(1, 3)}  # position 3: past the two it was solved at
     value = max(abs(e.subs(point).evalf(30)) for e in residual)
     where = ", ".join(f"{s} = {v}" for s, v in point.items() if any(s in e.free_symbols for e in residual))
     return where, f"{float(value):.3g}" if value > 1e-20 else "0"
@@ -221,16 +221,18 @@ def _wavelengths(d_model, base, per):
     return text, holds
 
 
-def _sections(d_model, base, per, n, offsets, solved, misses, fit_err, rotation_err, spread):
+def _sections(d_model, base, per, n, offsets, solved, misses, fit_err, rotation_err, compared, spread):
     shared = per == "per_pair"
+    failed = {name for name, _ in misses}
     maps = "".join(
         display(rf"\text{{{name}}}: \quad M = {matrix(M)}, \qquad g(pos + k) - M g(pos) = {column(residual)}")
-        for name, M, residual in solved)
+        for name, M, residual in solved if name not in failed)
     proof = ("So $PE_{pos+k} = M_k PE_{pos}$ with $M_k$ block-diagonal, one rotation by $k \\omega_i$ per pair: it "
              "depends on $k$ and not on $pos$, and each block satisfies $R^\\top R = I$, so "
              "$PE_{pos} \\cdot PE_{pos+k} = \\sum_i \\cos(k \\omega_i)$ whatever $pos$ is." if not misses else
              "Some residual is not 0 (" + "; ".join(f"{name}: {value} at {where}" for name, (where, value) in misses)
-             + "): no map free of $pos$ takes $PE_{pos}$ to $PE_{pos+k}$ for these channels.")
+             + "): the map that shifts the positions it was solved at (1 and 2, or 1 for a lone channel) misses at "
+             "position 3, so no single linear map takes $PE_{pos}$ to $PE_{pos+k}$ at every position.")
     formula = (r"PE_{(pos, 2i)} = \sin(pos \cdot \omega_i), \qquad PE_{(pos, 2i+1)} = \cos(pos \cdot \omega_i), \qquad "
                r"\omega_i = \text{base}^{-2i/d_\text{model}}" if shared else
                r"PE_{(pos, j)} = \sin \text{ or } \cos(pos \cdot \omega_j), \qquad \omega_j = \text{base}^{-j/d_\text{model}}"
@@ -240,7 +242,8 @@ def _sections(d_model, base, per, n, offsets, solved, misses, fit_err, rotation_
         "The paper chose sinusoids \"because we hypothesized it would allow the model to easily learn to attend "
         "by relative positions, since for any fixed offset $k$, $PE_{pos+k}$ can be represented as a linear "
         "function of $PE_{pos}$\"; the wavelengths \"form a geometric progression from $2\\pi$ to "
-        "$10000 \\cdot 2\\pi$\".\n" + display(formula),
+        "$10000 \\cdot 2\\pi$\". Positions and dimensions are numbered from 0 here, as in the paper's formula "
+        "(dimensions $2i$ and $2i + 1$ for $i = 0, 1, \\dots$).\n" + display(formula),
         "## The map, solved exactly\n\n"
         "Take one block of channels $g(p)$ (a sine and a cosine, or a lone sine when $d_\\text{model}$ is odd). SymPy "
         "solves for the matrix $M$ with $M g(p) = g(p + k)$ at the positions $p = 1, 2$ (one position for a single "
@@ -249,8 +252,10 @@ def _sections(d_model, base, per, n, offsets, solved, misses, fit_err, rotation_
         "## The check, numerically\n\n"
         f"With $d_\\text{{model}} = {d_model}$ and base {sp.sstr(base)}, over positions 0 to {n - 1} and offsets "
         f"{offsets}: the best linear map of each block at $pos$ onto the same block at $pos + k$ (least squares) "
-        f"misses by {error_text(fit_err, FLOOR)} at most, and the map of each pair differs from $R(k \\omega_i)$ by "
-        f"{error_text(rotation_err, FLOOR)}. The dot products $PE_{{pos}} \\cdot PE_{{pos+k}}$ vary over the positions "
+        f"misses by {error_text(fit_err, FLOOR)} at most, and "
+        + (f"the map of each pair differs from $R(k \\omega_i)$ by {error_text(rotation_err, FLOOR)}" if compared else
+           "no pair shares one frequency, so there is no $R(k \\omega_i)$ to compare with")
+        + f". The dot products $PE_{{pos}} \\cdot PE_{{pos+k}}$ vary over the positions "
         f"by {error_text(spread, FLOOR)}.\n\n"
         + image("figures/encodings.svg", "the positional encodings",
                 f"Figure 1. PE(pos) for positions 0..{n - 1} (x) and the {d_model} dimensions (y): fast rotations "
