@@ -57,9 +57,13 @@ def test_dot_products_depend_on_the_offset_only():
     assert np.allclose(dots, np.cos(5 * omega).sum(), atol=1e-12)
 
 
-@pytest.mark.parametrize("base, holds", [(10000, True), (100, False), (10**6, False)])
-def test_the_wavelengths_reach_10000_times_2_pi_only_with_the_papers_base(base, holds):
-    assert claims(base=base)["wavelengths"].holds is holds
+@pytest.mark.parametrize("base, d_model, holds", [(10000, 512, True), (10000, 9, True), (100, 512, False),
+                                                   (10**6, 512, False)])
+def test_the_wavelengths_reach_10000_times_2_pi_only_with_the_papers_base(base, d_model, holds):
+    assert pe._wavelengths(d_model, sp.Integer(base), "per_pair")[1] is holds
+    longest = 2 * np.pi / pe.frequencies(d_model, float(base)).min()  # the encoding's own slowest frequency
+    reaches = longest < 2 * np.pi * 10000 <= longest * float(base) ** (2 / d_model) * (1 + 1e-12)  # one more ratio
+    assert bool(reaches) == holds
 
 
 def test_every_claim_flips_on_its_counter_case():

@@ -307,11 +307,12 @@ EXERCISES = [
              hint="each product costs n * n * d.", source="AIAYN §4, Table 1"),
     Exercise(LAB, "crossover", "For d = 512, what is the largest sequence length n at which self-attention, counted "
              "as Table 1 counts it (scores and mixture, 2 n^2 d), still costs strictly less than a recurrent layer "
-             "(2 n d^2)?", exact(511, "n"), "511", wrong={"512": "not right"}, hint="2 n^2 d < 2 n d^2 means n < d.",
+             "(2 n d^2)?", exact(511, "n"), "511", also=("512 - 1",), wrong={"512": "not right"},
+             hint="2 n^2 d < 2 n d^2 means n < d.",
              source="AIAYN §4, Table 1"),
     Exercise(LAB, "with_projections", "Count the four projections too: self-attention then costs 4 n d^2 + 2 n^2 d "
              "against 2 n d^2 for a recurrent layer. For d = 512, how many sequence lengths n >= 1 make "
-             "self-attention strictly cheaper?", exact(0, "the number of lengths"), "0",
+             "self-attention strictly cheaper?", exact(0, "the number of lengths"), "0", also=("0.0",),
              wrong={"511": "not right", "512": "not right"}, hint="compare 4 n d^2 alone with 2 n d^2.",
              source="AIAYN §4, Table 1"),
 ]

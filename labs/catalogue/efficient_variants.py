@@ -320,12 +320,14 @@ EXERCISES = [
              "where token i may see key j (i - 1 <= j <= i), else 0.",
              exact(sp.Matrix(4, 4, lambda i, j: 1 if 0 <= i - j <= 1 else 0), "the mask"),
              "[[1, 0, 0, 0], [1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 1, 1]]",
-             wrong={"[[1, 1, 0, 0], [1, 1, 1, 0], [0, 1, 1, 1], [0, 0, 1, 1]]": "not right"}, source="001 §8"),
+             also=("[[1, 0, 0, 0], [1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 1, 1.0]]",),
+             wrong={"[[1, 1, 0, 0], [1, 1, 1, 0], [0, 1, 1, 1], [0, 0, 1, 1]]": "not right"},
+             hint="causal: no key after the query; window 1: at most one key before it.", source="001 §8"),
     Exercise(LAB, "linear_weights", "Linear attention with feature values phi(q) . phi(k_i) = (1, 3) for two keys: "
              "give the weights.", exact([sp.Rational(1, 4), sp.Rational(3, 4)], "the weights"), "[1/4, 3/4]",
-             wrong={"[1, 3]": "not right"}, hint="normalise so the weights sum to 1.", source="001 §8"),
+             also=("[0.25, 0.75]",), wrong={"[1, 3]": "not right"}, hint="normalise so the weights sum to 1.", source="001 §8"),
     Exercise(LAB, "linear_output", "Linear attention, one query with phi(q) . phi(k_i) = (1, 3) and values v_1 = (4, 0), "
              "v_2 = (0, 4). Give the output z (with the normaliser).",
-             exact([1, 3], "z"), "[1, 3]", wrong={"[4, 12]": "not right"},
+             exact([1, 3], "z"), "[1, 3]", also=("[4/4, 12/4]",), wrong={"[4, 12]": "not right"},
              hint="divide sum_i w_i v_i by sum_i w_i.", source="001 §8"),
 ]

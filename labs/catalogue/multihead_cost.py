@@ -169,7 +169,7 @@ EXERCISES = [
              exact(6400, "the count"), "6400", also=("10*10*64",), wrong={"640": "not right"},
              hint="an (a x b) by (b x c) product costs a b c.", source="AIAYN §3.2.2"),
     Exercise(LAB, "heads_scores_cost", "Same n = 10, but h = 8 heads of size 8 (d_model = 64): total multiply-adds "
-             "of the h products Q_j K_j^T?", exact(6400, "the count"), "6400", wrong={"800": "not right"},
+             "of the h products Q_j K_j^T?", exact(6400, "the count"), "6400", also=("8*10*10*8",), wrong={"800": "not right"},
              hint="h times a smaller product.", source="AIAYN §3.2.2"),
     Exercise(LAB, "heads_exponentials", "Same n = 10 tokens and h = 8 heads: how many exponentials do the heads' "
              "softmaxes take in all (one per score)?", exact(800, "the count"), "800", also=("8*10**2",),

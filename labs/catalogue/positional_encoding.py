@@ -286,8 +286,8 @@ EXERCISES = [
              wrong={"[[cos(k*w), -sin(k*w)], [sin(k*w), cos(k*w)]]": "not right", "[[1, 0], [0, 1]]": "not right"},
              symbols=("k", "w"), hint="expand sin(a + b) and cos(a + b).", points=2, source="AIAYN §3.5"),
     Exercise(LAB, "frequency", "With d_model = 4 and base 10000, what is the frequency w_1 = base^(-2/d_model) of the "
-             "second pair of dimensions?", exact(sp.Rational(1, 100), "w_1"), "1/100", also=("10000^(-1/2)",),
-             wrong={"1/10000": "not right"}, source="AIAYN §3.5"),
+             "second pair of dimensions?", exact(sp.Rational(1, 100), "w_1"), "1/100", also=("10000^(-1/2)", "0.01"),
+             wrong={"1/10000": "not right"}, hint="the exponent is -2i/d_model with i = 1.", source="AIAYN §3.5"),
     Exercise(LAB, "dot_product", "Take d_model = 2 and base 10000, so PE(p) = (sin(p), cos(p)). Give PE(p) . PE(p + k) "
              "as an expression (it may use p and k).", exact(sp.cos(k_), "the dot product"), "cos(k)",
              also=("cos(-k)", "sin(p)*sin(p + k) + cos(p)*cos(p + k)"),
@@ -295,6 +295,6 @@ EXERCISES = [
              hint="cos(a - b) = cos a cos b + sin a sin b.", source="AIAYN §3.5"),
     Exercise(LAB, "lone_sine", "With d_model = 5, the formula gives dimensions 0..4. How many of them have no partner "
              "of the same frequency, so that no fixed linear map shifts them?", exact(1, "the number"), "1",
-             wrong={"0": "not right", "2": "not right"}, hint="a sine and a cosine share each frequency: count the sines left over.",
+             also=("5 - 4",), wrong={"0": "not right", "2": "not right"}, hint="a sine and a cosine share each frequency: count the sines left over.",
              source="AIAYN §3.5"),
 ]
