@@ -64,6 +64,13 @@ def test_the_scores_vecmix_uses_by_default_are_read_back_and_faults_show():
         assert not claims(faulty)["default-scale-unit-variance"].holds
 
 
+def test_float32_scores_past_exp_overflow_show_a_softmax_without_its_max_shift():
+    params = {**SMALL, "trials": 200, "n_keys": 16}
+    assert claims(scaling.run(params))["unscaled-saturates"].holds
+    with injected(FAULTS["softmax-no-max-shift"]):
+        assert not claims(scaling.run(params))["unscaled-saturates"].holds
+
+
 def test_breaking_the_footnotes_assumptions_breaks_its_conclusions():
     correlated = claims(run(correlation="1/2"))
     assert correlated["variance-d_k"].observed == "d_k*(d_k + 3)/4" and not correlated["variance-d_k"].holds

@@ -111,7 +111,7 @@ def run(params):
     scores = _default_scores(q, k)  # (samples,): the scores vecmix's softmax sees, default scale
     unreadable = int(np.sum(~np.isfinite(scores)))
     sc_mean, sc_var, _, se_sc = _sample_moments(scores[np.isfinite(scores)])
-    curves = _saturation(rng, n_keys, trials, law, GRID)
+    curves, largest = _saturation(rng, n_keys, trials, law, GRID)
     jac = {s: [c[1] for c in curves[s]] for s in curves}
 
     claims = [
@@ -150,7 +150,7 @@ def run(params):
               Value("jacobian_norm_unscaled", [_six(x) for x in jac[False]]),
               Value("jacobian_norm_scaled", [_six(x) for x in jac[True]])]
     sections = _sections(law, (mean_f, square_f, variance_f), mean, variance, d_k, samples, (mc_mean, mc_var),
-                         sc_var, n_keys, trials, curves)
+                         sc_var, n_keys, trials, curves, largest)
     intro = ("*Reproduces* the argument of \"Attention Is All You Need\" §3.2.1 and its footnote 4 for the "
              "$1/\\sqrt{d_k}$ scale, read through the paper lab `001_8c65d19d1d0c4e45.txt`; the scaled score "
              "$s_i = q \\cdot k_i / \\sqrt{d_k}$ is the one of `002_7fa86cbe478c569d.txt` §2.")
@@ -196,16 +196,19 @@ def _default_scores(q, k):
 
 
 def _saturation(rng, n_keys, trials, law, grid):
-    """{scaled: [(median largest weight, median Jacobian norm) per d_k]}, scaled and unscaled on the same draws.
+    """({scaled: [(median largest weight, median Jacobian norm) per d_k]}, the largest unscaled score at the largest d_k).
+
+    Scaled and unscaled weights come from the same draws.
 
     The random queries and keys are drawn once at the largest d_k; each d_k uses their first d_k
     components (common random numbers), so at d_k = 1, where the scale is 1, both curves agree.
     Medians, because the typical query is the point: a mean is dominated by the rare near-ties.
     """
-    q = draw(rng, (trials, 1, max(grid)), law)  # (trials, 1, d_max)
-    K = draw(rng, (trials, n_keys, max(grid)), law)  # (trials, n_keys, d_max)
-    V = np.zeros((trials, n_keys, 1))  # the weights are the point; the values do not matter
+    q = draw(rng, (trials, 1, max(grid)), law).astype(np.float32)  # (trials, 1, d_max), float32 as on accelerators
+    K = draw(rng, (trials, n_keys, max(grid)), law).astype(np.float32)  # (trials, n_keys, d_max)
+    V = np.zeros((trials, n_keys, 1), dtype=np.float32)  # the weights are the point; the values do not matter
     curves = {False: [], True: []}
+    largest = float(np.max(q @ np.swapaxes(K, 1, 2)))  # (trials, 1, d) @ (trials, d, n_keys): the unscaled scores
     for g in grid:
         for scaled in (False, True):
             kwargs = {} if scaled else {"scale": 1.0}  # scaled: vecmix's default 1/sqrt(d_k)
@@ -213,10 +216,10 @@ def _saturation(rng, n_keys, trials, law, grid):
             a = A[:, 0, :]  # (trials, n_keys)
             J = a[:, :, None] * np.eye(n_keys) - a[:, :, None] * a[:, None, :]  # (trials, n_keys, n_keys)
             curves[scaled].append((float(np.median(a.max(axis=1))), float(np.median(np.linalg.norm(J, axis=(1, 2))))))
-    return curves
+    return curves, largest
 
 
-def _sections(law, formulas, mean, variance, d_k, samples, mc, sc_var, n_keys, trials, curves):
+def _sections(law, formulas, mean, variance, d_k, samples, mc, sc_var, n_keys, trials, curves, largest):
     mean_f, square_f, _ = formulas
     rows = [[g, decimal(curves[False][i][0]), decimal(curves[True][i][0]), decimal(curves[False][i][1], 4),
              decimal(curves[True][i][1], 4)] for i, g in enumerate(GRID)]
@@ -249,7 +252,9 @@ def _sections(law, formulas, mean, variance, d_k, samples, mc, sc_var, n_keys, t
         "## The consequence: saturation\n\n"
         f"For {trials} random queries against {n_keys} random keys of the same law, the softmax weights with "
         "`scale=1` and with vecmix's default $1/\\sqrt{d_k}$, on the same draws (so at $d_k = 1$, where the scale "
-        "is 1, the columns agree). Medians over the queries; the Jacobian of softmax is "
+        "is 1, the columns agree), computed in float32 as attention usually is on accelerators. There the "
+        f"largest unscaled score at $d_k = {GRID[-1]}$ is {largest:.1f}; $e^s$ overflows float32 "
+        "above 88.7, and softmax stays finite only because each row's maximum is subtracted first. Medians over the queries; the Jacobian of softmax is "
         "$\\operatorname{diag}(\\alpha) - \\alpha\\alpha^\\top$, and its Frobenius norm measures how much the weights "
         "can still move:\n\n"
         + table(["$d_k$", "largest weight, unscaled", "scaled", "Jacobian norm, unscaled", "scaled"], rows)
