@@ -246,9 +246,8 @@ def _measured(params, projections, attention_cost, recurrent_cost, values, figur
                      for (a, b), t, c in zip(points, seconds, counts)]
     values += [Value("measured_seconds", times), Value("measured_slopes", {r[0]: float(r[1]) for r in slopes})]
     figures["times.svg"] = fig.loglog_panels([
-        ("n", ns, f"seconds (median), d = {d_fixed}", {k.split(" vs ")[0]: v for k, v in times.items() if k.endswith("n")}),
-        ("d", ds, f"seconds (median), n = {n_fixed}", {k.split(" vs ")[0]: v for k, v in times.items() if k.endswith("d")}),
-    ])
+        (axis, sweeps[axis][0], f"seconds (median), {fixed}", {layer: times[f"{layer} vs {axis}"] for layer in costs})
+        for axis, fixed in (("n", f"d = {d_fixed}"), ("d", f"n = {n_fixed}"))])
     blas = np.show_config(mode="dicts").get("Build Dependencies", {}).get("blas", {})
     machine = (f"{platform.machine()} {platform.system()}, {os.cpu_count()} CPUs, Python "
                f"{platform.python_version()}, numpy {np.__version__} with {blas.get('name', 'an unknown BLAS')} "

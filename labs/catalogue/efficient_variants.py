@@ -139,11 +139,14 @@ def run(params):
     figure = fig.heatmaps([("full", A, tokens, tokens), (f"causal window {window}", window_part["A"], tokens, tokens),
                            (f"linear, phi(x) = {FEATURE_MAPS[feature_map]}", linear["W"], tokens, tokens),
                            ("GAT on a ring", graph["A"], tokens, tokens)])
-    values = [Value("tokens", Q, X), Value("full_weights", A), Value("blocked_error", error_text(blocked["vecmix_error"])),
-              Value("queries_whose_maximum_rises", blocked["rises"]), Value("band_error", error_text(window_part["error"])),
+    values = [Value("tokens", Q, X), Value("full_weights", A),
+              Value("blocked_error", error_text(blocked["vecmix_error"])),
+              Value("queries_whose_maximum_rises", blocked["rises"]),
+              Value("band_error", error_text(window_part["error"])),
               Value("linear_weights", linear["W"]), Value("gat_vector", to_numeric(a), a),
               Value("gat_weights", graph["A"], graph["exact"])]
-    sections = _sections(X, a, n, d, window, block, rescale, feature_map, blocked, window_part, linear, graph, A)
+    sections = _sections(X, a, n, d, window, block, rescale, feature_map, identity, blocked, window_part, linear,
+                         graph, A)
     intro = ("*Reproduces* \"What has changed since publication\" of the paper lab "
              "(`001_8c65d19d1d0c4e45.txt`, §8): efficient and graph attention are still mixtures of value vectors.")
     deviations = ["The variants are the lab's minimal versions: no learned projections (queries = keys = values = "
@@ -240,7 +243,7 @@ def _graph(X, a):
             "holds": off == 0 and on == 0 and sums == 0 and error <= TOLERANCE and not outside}
 
 
-def _sections(X, a, n, d, window, block, rescale, feature_map, blocked, window_part, linear, graph, A):
+def _sections(X, a, n, d, window, block, rescale, feature_map, identity, blocked, window_part, linear, graph, A):
     tokens = table(["token", *[f"$x_{{{c + 1}}}$" for c in range(d)]],
                    [[i + 1, *[f"${tex(x)}$" for x in X.row(i)]] for i in range(n)])
     merge = "rescaled by $e^{m_b - m}$" if rescale else "**without** the rescaling (`lab.rescale=false`)"
@@ -251,15 +254,15 @@ def _sections(X, a, n, d, window, block, rescale, feature_map, blocked, window_p
         f"{n} seeded tokens in $\\mathbb{{R}}^{{{d}}}$, which are the queries, the keys and the values; dot-product "
         f"attention scales by $1/\\sqrt{{d_k}} = 1/\\sqrt{{{d}}}$:\n\n" + tokens + "\n\n"
         "The variants follow their papers in miniature: the online softmax of FlashAttention (Dao et al., 2022), "
-        "the sliding window of Longformer (Beltagy et al., 2020), causal here as in Mistral 7B, the linear attention of Katharopoulos et al. (2020), "
-        "and graph attention networks (Velickovic et al., 2018).\n",
+        "the sliding window of Longformer (Beltagy et al., 2020), causal here as in Mistral 7B, the linear "
+        "attention of Katharopoulos et al. (2020), and graph attention networks (Velickovic et al., 2018).\n",
         "## Blocked attention with an online softmax\n\n"
         f"Keys are processed in blocks of {block}; block $b$ keeps its maximum score $m_b$, its mass "
         "$l_b = \\sum_{i \\in b} e^{s_i - m_b}$ and its sum $a_b = \\sum_{i \\in b} e^{s_i - m_b} v_i$, and the "
         f"blocks are merged {merge}. For two blocks SymPy finds, with symbolic scores, values and maxima,\n"
         + display(r"\frac{a_1 e^{m_1 - m} + a_2 e^{m_2 - m}}{l_1 e^{m_1 - m} + l_2 e^{m_2 - m}} - "
-                  r"\frac{\sum_i e^{s_i} v_i}{\sum_i e^{s_i}} = " + ("0" if online_softmax_identity(rescale) == 0
-                                                                      else r"\text{a nonzero expression}")
+                  r"\frac{\sum_i e^{s_i} v_i}{\sum_i e^{s_i}} = "
+                  + ("0" if identity == 0 else r"\text{a nonzero expression}")
                   + r" \quad \text{for all } m_1, m_2, m")
         + "\nso the output is the mixture of the per-block mixtures $a_b / l_b$ with weights "
         f"$l_b e^{{m_b - m}} / \\sum_c l_c e^{{m_c - m}}$. On these tokens the running maximum rises in a later block "
@@ -271,7 +274,7 @@ def _sections(X, a, n, d, window, block, rescale, feature_map, blocked, window_p
         f"`causal=True`. That is the same as attending to the window alone ({error_text(window_part['error'])}), and "
         "every key outside the window gets weight exactly 0.\n",
         "## Linear attention, with its normaliser\n\n"
-        f"Linear attention replaces $e^{{q \\cdot k / \\sqrt{{d_k}}}}$ by $\\phi(q) \\cdot \\phi(k)$ with "
+        "Linear attention replaces $e^{q \\cdot k / \\sqrt{d_k}}$ by $\\phi(q) \\cdot \\phi(k)$ with "
         + ("$\\phi(x) = \\text{elu}(x) + 1$, which is $x + 1$ above 0 and $e^x$ below, so always positive"
            if feature_map == "elu_plus_one" else "$\\phi(x) = x$, which may be negative")
         + ". Each output divides by the sum of its weights:\n"
@@ -325,7 +328,8 @@ EXERCISES = [
              hint="causal: no key after the query; window 1: at most one key before it.", source="001 §8"),
     Exercise(LAB, "linear_weights", "Linear attention with feature values phi(q) . phi(k_i) = (1, 3) for two keys: "
              "give the weights.", exact([sp.Rational(1, 4), sp.Rational(3, 4)], "the weights"), "[1/4, 3/4]",
-             also=("[0.25, 0.75]",), wrong={"[1, 3]": "not right"}, hint="normalise so the weights sum to 1.", source="001 §8"),
+             also=("[0.25, 0.75]",), wrong={"[1, 3]": "not right"}, hint="normalise so the weights sum to 1.",
+             source="001 §8"),
     Exercise(LAB, "linear_output", "Linear attention, one query with phi(q) . phi(k_i) = (1, 3) and values v_1 = (4, 0), "
              "v_2 = (0, 4). Give the output z (with the normaliser).",
              exact([1, 3], "z"), "[1, 3]", also=("[4/4, 12/4]",), wrong={"[4, 12]": "not right"},

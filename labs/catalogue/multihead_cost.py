@@ -132,7 +132,8 @@ def run(params):
         "heads, every matrix product recorded as it ran (the line of vecmix, its operand shapes, how many times it "
         "ran). An $(a \\times b)$ by $(b \\times c)$ product costs $abc$ multiply-adds, times the number of heads when "
         "the heads are one batched product. The last column is the polynomial through the counts of 27 runs at "
-        f"tiny sizes ($n \\in \\lbrace 1, 2, 3 \\rbrace$, $d_\\text{{model}} \\in \\lbrace 6, 12, 18 \\rbrace$, $h \\in \\lbrace 1, 2, 3 \\rbrace$):\n\n"
+        "tiny sizes ($n \\in \\lbrace 1, 2, 3 \\rbrace$, $d_\\text{model} \\in \\lbrace 6, 12, 18 \\rbrace$, "
+        "$h \\in \\lbrace 1, 2, 3 \\rbrace$):\n\n"
         + table(["product (vecmix)", "operand shapes", "runs", "multiply-adds", "polynomial"], rows)
         + "\n\nAdded up, and for one head of size $d_\\text{model}$ (the same products with $h = 1$):\n"
         + display(rf"\text{{{heads} heads}}: {sp.latex(multi)}, \qquad \text{{one head}}: {sp.latex(single)}")
@@ -140,8 +141,8 @@ def run(params):
         "## What does grow: the softmax\n\n"
         f"Each head exponentiates its own $n \\times n$ scores: {exps_multi:,} exponentials for {heads} heads against "
         f"{exps_single:,} for one (fitted: ${sp.latex(exps)}$). The blocked softmax also takes one rescaling "
-        f"exponential $e^{{m_\\text{{old}} - m_\\text{{new}}}}$ per query, head and key block ({here.other_exponentials():,} "
-        "here). Multiply-adds are equal, exponentials are not: the cost is *similar*.\n",
+        f"exponential $e^{{m_\\text{{old}} - m_\\text{{new}}}}$ per query, head and key block "
+        f"({here.other_exponentials():,} here). Multiply-adds are equal, exponentials are not: the cost is *similar*.\n",
     ]
     intro = ("*Reproduces* the cost remark of \"Attention Is All You Need\" §3.2.2, read through the paper lab "
              "`001_8c65d19d1d0c4e45.txt` (§6: multi-head attention repeats the mixture in parallel subspaces).")
@@ -169,7 +170,8 @@ EXERCISES = [
              exact(6400, "the count"), "6400", also=("10*10*64",), wrong={"640": "not right"},
              hint="an (a x b) by (b x c) product costs a b c.", source="AIAYN §3.2.2"),
     Exercise(LAB, "heads_scores_cost", "Same n = 10, but h = 8 heads of size 8 (d_model = 64): total multiply-adds "
-             "of the h products Q_j K_j^T?", exact(6400, "the count"), "6400", also=("8*10*10*8",), wrong={"800": "not right"},
+             "of the h products Q_j K_j^T?", exact(6400, "the count"), "6400", also=("8*10*10*8",),
+             wrong={"800": "not right"},
              hint="h times a smaller product.", source="AIAYN §3.2.2"),
     Exercise(LAB, "heads_exponentials", "Same n = 10 tokens and h = 8 heads: how many exponentials do the heads' "
              "softmaxes take in all (one per score)?", exact(800, "the count"), "800", also=("8*10**2",),

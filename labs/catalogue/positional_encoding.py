@@ -68,7 +68,7 @@ def encoding(positions, d_model, base, per="per_pair"):
 
 
 def blocks(d_model):
-    """The blocks of dimensions a shift could map to themselves: the pairs (2i, 2i+1), and a lone last sine if d_model is odd.
+    """The blocks of dimensions a shift could map to themselves: pairs (2i, 2i+1), a lone last sine if d_model is odd.
 
     >>> blocks(5)
     [[0, 1], [2, 3], [4]]
@@ -235,8 +235,8 @@ def _sections(d_model, base, per, n, offsets, solved, misses, fit_err, rotation_
              "position 3, so no single linear map takes $PE_{pos}$ to $PE_{pos+k}$ at every position.")
     formula = (r"PE_{(pos, 2i)} = \sin(pos \cdot \omega_i), \qquad PE_{(pos, 2i+1)} = \cos(pos \cdot \omega_i), \qquad "
                r"\omega_i = \text{base}^{-2i/d_\text{model}}" if shared else
-               r"PE_{(pos, j)} = \sin \text{ or } \cos(pos \cdot \omega_j), \qquad \omega_j = \text{base}^{-j/d_\text{model}}"
-               r" \quad \text{(per dimension: not the paper's)}")
+               r"PE_{(pos, j)} = \sin \text{ or } \cos(pos \cdot \omega_j), \qquad "
+               r"\omega_j = \text{base}^{-j/d_\text{model}} \quad \text{(per dimension: not the paper's)}")
     return [
         "## The claim\n\n"
         "The paper chose sinusoids \"because we hypothesized it would allow the model to easily learn to attend "
@@ -295,6 +295,7 @@ EXERCISES = [
              hint="cos(a - b) = cos a cos b + sin a sin b.", source="AIAYN §3.5"),
     Exercise(LAB, "lone_sine", "With d_model = 5, the formula gives dimensions 0..4. How many of them have no partner "
              "of the same frequency, so that no fixed linear map shifts them?", exact(1, "the number"), "1",
-             also=("5 - 4",), wrong={"0": "not right", "2": "not right"}, hint="a sine and a cosine share each frequency: count the sines left over.",
+             also=("5 - 4",), wrong={"0": "not right", "2": "not right"},
+             hint="a sine and a cosine share each frequency: count the sines left over.",
              source="AIAYN §3.5"),
 ]

@@ -253,8 +253,9 @@ def _sections(law, formulas, mean, variance, d_k, samples, mc, sc_var, n_keys, t
         f"For {trials} random queries against {n_keys} random keys of the same law, the softmax weights with "
         "`scale=1` and with vecmix's default $1/\\sqrt{d_k}$, on the same draws (so at $d_k = 1$, where the scale "
         "is 1, the columns agree), computed in float32 as attention usually is on accelerators. There the "
-        f"largest unscaled score at $d_k = {GRID[-1]}$ is {largest:.1f}; $e^s$ overflows float32 "
-        "above 88.7, and softmax stays finite only because each row's maximum is subtracted first. Medians over the queries; the Jacobian of softmax is "
+        f"largest unscaled score at $d_k = {GRID[-1]}$ is {largest:.1f}; $e^s$ overflows float32 above 88.7, and "
+        "softmax stays finite only because each row's maximum is subtracted first. Medians over the queries; the "
+        "Jacobian of softmax is "
         "$\\operatorname{diag}(\\alpha) - \\alpha\\alpha^\\top$, and its Frobenius norm measures how much the weights "
         "can still move:\n\n"
         + table(["$d_k$", "largest weight, unscaled", "scaled", "Jacobian norm, unscaled", "scaled"], rows)
@@ -293,7 +294,8 @@ EXERCISES = [
     Exercise(LAB, "saturated_gradient", "The softmax weights of one query are alpha = (1, 0, 0), as when the "
              "scores are huge. Give the softmax Jacobian diag(alpha) - alpha alpha^T as a matrix.",
              exact(sp.zeros(3, 3), "the Jacobian"), "[[0, 0, 0], [0, 0, 0], [0, 0, 0]]",
-             also=("[[1 - 1, 0, 0], [0, 0, 0], [0, 0, 0]]",), wrong={"[[1, 0, 0], [0, 0, 0], [0, 0, 0]]": "not right"}, hint="compute diag(alpha) and alpha alpha^T.",
+             also=("[[1 - 1, 0, 0], [0, 0, 0], [0, 0, 0]]",),
+             wrong={"[[1, 0, 0], [0, 0, 0], [0, 0, 0]]": "not right"}, hint="compute diag(alpha) and alpha alpha^T.",
              source="AIAYN §3.2.1"),
     Exercise(LAB, "nonzero_mean", "The components of q and k are independent with mean 1/2 and variance 1. What is "
              "E[q . k] when d_k = 64?", exact(16, "the mean"), "16", also=("64/4",),
