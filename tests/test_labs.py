@@ -29,9 +29,9 @@ NON_DEFAULT = {
     "weights_vs_importance": ["lab.values=[[0,0],[2,0],[-2,0],[0,20],[0,-20]]"],
     "scaling": ["lab.d_k=4", "lab.samples=5000", "lab.trials=100", "lab.seed=1"],
     "multihead_cost": ["lab.d_model=96", "lab.heads=12", "lab.n=7"],
-    "positional_encoding": ["lab.d_model=64", "lab.base=100", "lab.positions=300", "lab.offsets=[2,299]"],
+    "positional_encoding": ["lab.d_model=64", "lab.positions=300", "lab.offsets=[2,299]"],
     "efficient_variants": ["lab.n=7", "lab.d=3", "lab.window=1", "lab.block_size=2", "lab.seed=5"],
-    "cost_per_layer": ["lab.d=16", "lab.n=64", "lab.measure=true", "lab.ns=[8,16]", "lab.ds=[4,8]", "lab.repeats=1"],
+    "cost_per_layer": ["lab.d=64", "lab.n=16", "lab.measure=true", "lab.ns=[8,16]", "lab.ds=[4,8]", "lab.repeats=1"],
 }
 
 BAD = {
@@ -46,7 +46,7 @@ BAD = {
     "weights_vs_importance": (["lab.keys=[[1]]"], "lab.keys has 1 vectors but lab.values has 5"),
     "scaling": (["lab.samples=10"], "lab.samples = 10 is too few for a Monte Carlo check"),
     "multihead_cost": (["lab.heads=7"], "lab.d_model = 512 is not divisible by lab.heads = 7"),
-    "positional_encoding": (["lab.d_model=511"], "lab.d_model = 511 must be even"),
+    "positional_encoding": (["lab.base=1"], "lab.base = 1 must be a number larger than 1"),
     "efficient_variants": (["lab.n=2"], "lab.n = 2 is too small"),
     "cost_per_layer": (["lab.measure=true", "lab.ns=[8]"], "need at least two sizes each to fit a slope"),
 }

@@ -1,27 +1,37 @@
 """Lab ``positional_encoding``: for any fixed offset k, PE(pos + k) is a linear function of PE(pos) (AIAYN §3.5).
 
 PE(pos, 2i) = sin(pos w_i), PE(pos, 2i + 1) = cos(pos w_i), w_i = base^(-2i / d_model).
-Exactly, each (sin, cos) pair at pos + k is the pair at pos turned by the rotation
-R(k w_i): the map is block-diagonal 2 x 2 rotations that depend on k, never on pos.
+The lab solves, with SymPy, for the linear map that takes one block of channels at two
+positions to the same block k positions later, and checks it at every symbolic position:
+for a (sin, cos) pair sharing one frequency it is the rotation R(k w), free of pos.
+Numerically, a least-squares map is fitted block by block over the configured positions,
+and compared with R(k w_i). Two variants that break the claim are inputs here: a
+different frequency for the sine and the cosine of a pair (``lab.frequencies=per_dimension``,
+a common slip) and an odd d_model (the last sine has no cosine).
 """
 
 from dataclasses import dataclass, field
-from typing import List
+from typing import Any, List
 
 import numpy as np
 import sympy as sp
 
-from vecmix import VecmixError
+from vecmix import VecmixError, exact_number
 
-from ..claims import Claim
+from ..claims import Claim, inputs
 from ..config.inputs import read_positive_int
 from ..grading import Exercise, exact
 from ..report import LabResult, Value
 from ..report import figures as fig
-from ..report.markdown import display, image
+from ..report.markdown import column, display, error_text, image, matrix
 
 TITLE = "Positional encoding: a fixed offset is a rotation"
 SOURCE = "AIAYN §3.5"
+FREQUENCIES = ("per_pair", "per_dimension")
+TOLERANCE = 1e-9
+FLOOR = 1e-10  # numeric errors below this are reported as "below 1e-10", the same on every machine
+pos, k = sp.symbols("pos k", real=True)
+w, w2 = sp.symbols("omega nu", positive=True)  # nu: the cosine's frequency when it is not the sine's
 
 
 @dataclass
@@ -30,122 +40,262 @@ class Config:
 
     name: str = "positional_encoding"
     d_model: int = 512
-    base: float = 10000.0
+    base: Any = 10000
     positions: int = 128  # positions 0..positions-1 checked and drawn
     offsets: List[int] = field(default_factory=lambda: [1, 5, 50])
+    frequencies: str = "per_pair"  # sin and cos of pair i share w_i (the paper), or "per_dimension": base^(-j/d_model)
 
 
-def encoding(positions, d_model, base):
-    """PE for the given positions: (len(positions), d_model), sines in even columns, cosines in odd.
+def frequencies(d_model, base, per="per_pair"):
+    """w_j of every dimension j: base^(-2i/d_model) for both dimensions of pair i, or base^(-j/d_model) per dimension.
+
+    >>> frequencies(4, 10000.0).tolist(), frequencies(4, 10000.0, "per_dimension").tolist()
+    ([1.0, 1.0, 0.01, 0.01], [1.0, 0.1, 0.01, 0.001])
+    """
+    j = np.arange(d_model)
+    exponent = j - j % 2 if per == "per_pair" else j
+    return float(base) ** (-exponent / d_model)  # (d_model,)
+
+
+def encoding(positions, d_model, base, per="per_pair"):
+    """PE for the given positions: (len(positions), d_model), sines in even dimensions, cosines in odd ones.
 
     >>> encoding(np.array([0]), 4, 10000.0).tolist()
     [[0.0, 1.0, 0.0, 1.0]]
     """
-    w = base ** (-np.arange(0, d_model, 2) / d_model)  # (d_model/2,) frequencies w_i
-    angles = np.outer(positions, w)  # (n, d_model/2)
-    pe = np.empty((len(positions), d_model))
-    pe[:, 0::2], pe[:, 1::2] = np.sin(angles), np.cos(angles)
-    return pe
+    angles = np.outer(positions, frequencies(d_model, base, per))  # (n, d_model)
+    return np.where(np.arange(d_model) % 2 == 0, np.sin(angles), np.cos(angles))
 
 
-def offset_map(k, d_model, base):
-    """M_k: the block-diagonal matrix with R(k w_i) = [[cos, sin], [-sin, cos]](k w_i) on the diagonal.
+def blocks(d_model):
+    """The blocks of dimensions a shift could map to themselves: pairs (2i, 2i+1), a lone last sine if d_model is odd.
 
-    >>> offset_map(0, 4, 10000.0).tolist() == np.eye(4).tolist()
-    True
+    >>> blocks(5)
+    [[0, 1], [2, 3], [4]]
     """
-    M = np.zeros((d_model, d_model))
-    for i, w in enumerate(base ** (-np.arange(0, d_model, 2) / d_model)):
-        c, s = np.cos(k * w), np.sin(k * w)
-        M[2 * i:2 * i + 2, 2 * i:2 * i + 2] = [[c, s], [-s, c]]  # acts on (sin, cos) of one frequency
-    return M
+    return [list(range(j, min(j + 2, d_model))) for j in range(0, d_model, 2)]
+
+
+def solved_shift(channels, size):
+    """(M, residual): M solved from positions 1..size so that M g(p) = g(p + k) there; residual = g(pos + k) - M g(pos).
+
+    A residual that is not 0 at one rational point is not 0 (and is left as it is); otherwise
+    SymPy expands and simplifies it, and M, to show that they are exactly 0 and R(k w).
+
+    >>> M, residual = solved_shift(lambda p: sp.Matrix([sp.sin(p * w), sp.cos(p * w)]), 2)
+    >>> M, residual.T
+    (Matrix([
+    [ cos(k*omega), sin(k*omega)],
+    [-sin(k*omega), cos(k*omega)]]), Matrix([[0, 0]]))
+    """
+    P = sp.Matrix.hstack(*[channels(p) for p in range(1, size + 1)])  # (size, size): g at positions 1..size
+    P_k = sp.Matrix.hstack(*[channels(p + k) for p in range(1, size + 1)])  # the same positions shifted by k
+    M = P_k * P.inv()  # (size, size)
+    residual = channels(pos + k) - M * channels(pos)  # (size, 1)
+    if _at_a_point(residual)[1] != "0":
+        return M, residual
+    simplified = lambda e: sp.simplify(sp.expand_trig(e))  # noqa: E731
+    return M.applyfunc(simplified), residual.applyfunc(simplified)
+
+
+def kinds(d_model, per):
+    """The kinds of block the encoding has, as (name, channels g(p) in SymPy, size).
+
+    >>> [name for name, _, _ in kinds(5, "per_pair")]
+    ['a (sin, cos) pair sharing w', 'the lone last sine']
+    """
+    pair = (("a (sin, cos) pair sharing w", lambda p: sp.Matrix([sp.sin(p * w), sp.cos(p * w)]), 2)
+            if per == "per_pair" else
+            ("a (sin, cos) pair with frequencies w, nu", lambda p: sp.Matrix([sp.sin(p * w), sp.cos(p * w2)]), 2))
+    lone = ("the lone last sine", lambda p: sp.Matrix([sp.sin(p * w)]), 1)
+    return ([pair] if d_model > 1 else []) + ([lone] if d_model % 2 else [])
 
 
 def run(params):
-    """Prove the rotation identity exactly, then check PE(pos + k) = M_k PE(pos) numerically.
+    """Solve the shift map exactly, fit it numerically, and check dot products and wavelengths.
 
-    >>> run({"d_model": 64, "base": 10000, "positions": 50, "offsets": [1, 7]}).reproduced
+    >>> run({"d_model": 64, "base": 10000, "positions": 50, "offsets": [1, 7], "frequencies": "per_pair"}).reproduced
     True
     """
     d_model = read_positive_int(params["d_model"], "lab.d_model")
-    if d_model % 2:
-        raise VecmixError(f"lab.d_model = {d_model} must be even: sines and cosines come in pairs")
-    base = float(params["base"])
+    base = exact_number(params["base"], "lab.base")
     if not base > 1:
         raise VecmixError(f"lab.base = {params['base']!r} must be a number larger than 1")
     n = read_positive_int(params["positions"], "lab.positions")
-    offsets = [read_positive_int(k, "lab.offsets[]") for k in params["offsets"]]
+    offsets = [read_positive_int(step, "lab.offsets[]") for step in params["offsets"]]
+    per = params.get("frequencies", "per_pair")
+    if per not in FREQUENCIES:
+        raise VecmixError(f"lab.frequencies = {per!r} must be one of: {', '.join(FREQUENCIES)}")
 
-    pos, k, w = sp.symbols("pos k omega", real=True)
-    pair = lambda p: sp.Matrix([sp.sin(p * w), sp.cos(p * w)])  # noqa: E731  the pair of one frequency
-    R = sp.Matrix([[sp.cos(k * w), sp.sin(k * w)], [-sp.sin(k * w), sp.cos(k * w)]])
-    residual = (pair(pos + k) - R * pair(pos)).applyfunc(lambda e: sp.simplify(sp.expand_trig(e)))  # (2, 1)
-    orthogonal = (R.T * R).applyfunc(sp.simplify) == sp.eye(2)
-    free_of_pos = pos not in R.free_symbols
+    solved = [(name, *solved_shift(channels, size)) for name, channels, size in kinds(d_model, per)]
+    misses = [(name, _at_a_point(residual)) for name, _, residual in solved if any(e != 0 for e in residual)]
+    undecided = [name for name, (_, value) in misses if value == "0"]  # 0 at the point, yet not simplified to 0
 
     positions = np.arange(n)
-    pe = encoding(positions, d_model, base)  # (n, d_model)
-    errors = {}
+    pe = encoding(positions, d_model, float(base), per)  # (n, d_model)
+    omega = frequencies(d_model, float(base), per)  # (d_model,)
+    fit_err, rotation_err, spread, formula_err, compared = 0.0, 0.0, 0.0, 0.0, 0
     for step in offsets:
-        M = offset_map(step, d_model, base)  # (d_model, d_model)
-        shifted = encoding(positions + step, d_model, base)  # (n, d_model)
-        errors[step] = float(np.max(np.abs(shifted - pe @ M.T)))  # rows: PE(pos + k) - M_k PE(pos)
-    worst = max(errors.values())
+        shifted = encoding(positions + step, d_model, float(base), per)  # (n, d_model): PE(pos + k)
+        for b in blocks(d_model):
+            P, P_k = pe[:, b], shifted[:, b]  # (n, size) each: the block at pos and at pos + k
+            M_t = np.linalg.lstsq(P, P_k, rcond=None)[0]  # (size, size): P M^T ~ P_k, the best linear map
+            fit_err = max(fit_err, float(np.max(np.abs(P @ M_t - P_k))))  # (n, size) @ (size, size)
+            if len(b) == 2 and omega[b[0]] == omega[b[1]]:
+                c, s = np.cos(step * omega[b[0]]), np.sin(step * omega[b[0]])
+                rotation_err = max(rotation_err, float(np.max(np.abs(M_t.T - [[c, s], [-s, c]]))))
+                compared += 1
+        dots = np.einsum("pj,pj->p", pe, shifted)  # (n,): PE(pos) . PE(pos + k) for every pos
+        exact_dot = float(sp.Add(*[sp.cos(step * base ** sp.Rational(-2 * i, d_model))
+                                   for i in range(d_model // 2)]).evalf(30))  # sum_i cos(k w_i)
+        spread = max(spread, float(dots.max() - dots.min()))
+        formula_err = max(formula_err, float(np.max(np.abs(dots - exact_dot))))
+    wavelengths = _wavelengths(d_model, base, per)
+
     claims = [
-        Claim("rotation-identity", "for one frequency w, (sin, cos)((pos + k) w) = R(k w) (sin, cos)(pos w), "
-              "exactly, for symbolic pos, k and w", SOURCE, "residual 0", sp.sstr(list(residual)),
-              all(e == 0 for e in residual), True),
-        Claim("independent-of-pos", "the map R(k w) involves k and w only, never pos", SOURCE, "pos not in R",
-              "pos not in R" if free_of_pos else "pos appears", free_of_pos, True),
-        Claim("rotation", "each block is a rotation: R^T R = I", SOURCE, "I", "I" if orthogonal else "not I",
-              orthogonal, True),
-        Claim("numeric", f"at d_model = {d_model}, base = {base:g}, PE(pos + k) = M_k PE(pos) for positions "
-              f"0..{n - 1} and offsets {offsets}", SOURCE, "max error <= 1e-9", f"{worst:.1e}", worst <= 1e-9,
-              False),
+        Claim("shift-map", "for every kind of block of the encoding, the linear map solved from two positions takes "
+              "it from pos to pos + k at every position (symbolic pos, k and w): for a (sin, cos) pair it is the "
+              "rotation R(k w), free of pos", SOURCE, "residual 0; M = R(k w)",
+              "; ".join(f"{name}: M = {sp.sstr(M.tolist())}, residual {sp.sstr(list(residual))}"
+                        for name, M, residual in solved if not misses)
+              or "; ".join(f"{name}: residual at {where} is {value} (not 0)" for name, (where, value) in misses
+                           if name not in undecided)
+              or f"{', '.join(undecided)}: the residual did not simplify to 0",
+              not misses, True),
+        Claim("numeric", f"at d_model = {d_model}, base = {sp.sstr(base)}: for positions 0..{n - 1} and offsets "
+              f"{offsets}, each block at pos + k is a linear map of the block at pos (fitted by least squares), and "
+              "the fitted map of a pair is R(k w_i)", SOURCE, f"fit and rotation errors <= {TOLERANCE:g}",
+              f"largest fit error {error_text(fit_err, FLOOR)}; " + (
+                  f"largest difference from R(k w_i) {error_text(rotation_err, FLOOR)}" if compared else
+                  "no pair shares one frequency, so there is no R(k w_i) to compare with"),
+              fit_err <= TOLERANCE and rotation_err <= TOLERANCE and compared > 0, False),
+        Claim("dot-product", "PE(pos) . PE(pos + k) is the same at every position and equals sum_i cos(k w_i) "
+              "(evaluated exactly): the encodings' dot products see the offset, not the position", SOURCE,
+              f"spread and difference <= {TOLERANCE:g}", f"largest spread over positions {error_text(spread, FLOOR)}; "
+              f"largest difference from sum_i cos(k w_i) {error_text(formula_err, FLOOR)}",
+              spread <= TOLERANCE and formula_err <= TOLERANCE, False),
+        Claim("wavelengths", "the wavelengths 2 pi / w_i form a geometric progression from 2 pi to 10000 * 2 pi",
+              SOURCE, "first 2 pi; the last within one ratio below 10000 * 2 pi", wavelengths[0], wavelengths[1],
+              True),
     ]
     figure = fig.image_figure(pe.T, "position", "dimension", "PE(pos): sines in even rows, cosines in odd")
-    values = [Value("max_error_by_offset", [errors[s] for s in offsets]), Value("offsets", offsets),
-              Value("rotation", None, R), Value("residual", None, residual)]
-    sections = [
+    values = [Value("offsets", offsets), Value("fit_error", error_text(fit_err, FLOOR)),
+              Value("rotation_error", error_text(rotation_err, FLOOR)),
+              Value("dot_product_spread", error_text(spread, FLOOR)),
+              *[Value(f"shift_map_{i + 1}", None, M) for i, (_, M, _) in enumerate(solved)]]
+    sections = _sections(d_model, base, per, n, offsets, solved, misses, fit_err, rotation_err, compared, spread)
+    intro = ("*Reproduces* the claim of \"Attention Is All You Need\" §3.5 that a fixed offset acts linearly on "
+             "the sinusoidal encoding, read through the paper lab `001_8c65d19d1d0c4e45.txt`.")
+    deviations = [f"Numeric errors below {FLOOR:g} are reported as such: their last digits differ between machines."]
+    if per == "per_dimension":
+        deviations.append("Each dimension has its own frequency base^(-j/d_model) here (lab.frequencies="
+                          "per_dimension), not the paper's base^(-2i/d_model) shared by a pair.")
+    if d_model % 2:
+        deviations.append(f"d_model = {d_model} is odd: the paper's formula leaves the last sine without a cosine.")
+    return LabResult("positional_encoding", TITLE, intro, sections, claims, values, {"encodings.svg": figure},
+                     deviations)
+
+
+def _at_a_point(residual):
+    """(where, how far from 0) for a residual at one point (an integer position): above 1e-20 proves it is not 0."""
+    point = {pos: 3, k: 1, w: sp.Rational(1, 2), w2: sp.Rational(1, 3)}  # position 3: past the two it was solved at
+    value = max(abs(e.subs(point).evalf(30)) for e in residual)
+    where = ", ".join(f"{s} = {v}" for s, v in point.items() if any(s in e.free_symbols for e in residual))
+    return where, f"{float(value):.3g}" if value > 1e-20 else "0"
+
+
+def _wavelengths(d_model, base, per):
+    """(observed text, holds): do the wavelengths 2 pi / w run from 2 pi up to 10000 * 2 pi (exactly, in SymPy)?
+
+    The wavelengths base^(j/d_model) 2 pi, j = 0, 2, 4, ... (every j per dimension), grow by the
+    ratio base^(2/d_model); the last lies one ratio below base * 2 pi, so it reaches the paper's
+    10000 * 2 pi exactly when the base is 10000.
+    """
+    step = 2 if per == "per_pair" else 1
+    first, last = 2 * sp.pi, 2 * sp.pi * base ** sp.Rational(d_model - 1 - (d_model - 1) % step, d_model)
+    ratio = base ** sp.Rational(step, d_model)
+    target = 2 * sp.pi * 10000
+    holds = first == 2 * sp.pi and bool(last < target) and bool(last * ratio >= target)
+    text = (f"from {sp.sstr(first)} to {sp.sstr(last)} = 2 pi * {float(last / (2 * sp.pi)):.6g} (ratio "
+            f"{sp.sstr(ratio)}); one more ratio gives 2 pi * {float(last * ratio / (2 * sp.pi)):.6g}")
+    return text, holds
+
+
+def _sections(d_model, base, per, n, offsets, solved, misses, fit_err, rotation_err, compared, spread):
+    shared = per == "per_pair"
+    failed = {name for name, _ in misses}
+    maps = "".join(
+        display(rf"\text{{{name}}}: \quad M = {matrix(M)}, \qquad g(pos + k) - M g(pos) = {column(residual)}")
+        for name, M, residual in solved if name not in failed)
+    proof = ("So $PE_{pos+k} = M_k PE_{pos}$ with $M_k$ block-diagonal, one rotation by $k \\omega_i$ per pair: it "
+             "depends on $k$ and not on $pos$, and each block satisfies $R^\\top R = I$, so "
+             "$PE_{pos} \\cdot PE_{pos+k} = \\sum_i \\cos(k \\omega_i)$ whatever $pos$ is." if not misses else
+             "Some residual is not 0 (" + "; ".join(f"{name}: {value} at {where}" for name, (where, value) in misses)
+             + "): the map that shifts the positions it was solved at (1 and 2, or 1 for a lone channel) misses at "
+             "position 3, so no single linear map takes $PE_{pos}$ to $PE_{pos+k}$ at every position.")
+    formula = (r"PE_{(pos, 2i)} = \sin(pos \cdot \omega_i), \qquad PE_{(pos, 2i+1)} = \cos(pos \cdot \omega_i), \qquad "
+               r"\omega_i = \text{base}^{-2i/d_\text{model}}" if shared else
+               r"PE_{(pos, j)} = \sin \text{ or } \cos(pos \cdot \omega_j), \qquad "
+               r"\omega_j = \text{base}^{-j/d_\text{model}} \quad \text{(per dimension: not the paper's)}")
+    return [
         "## The claim\n\n"
         "The paper chose sinusoids \"because we hypothesized it would allow the model to easily learn to attend "
         "by relative positions, since for any fixed offset $k$, $PE_{pos+k}$ can be represented as a linear "
-        "function of $PE_{pos}$\".\n"
-        + display(r"PE_{(pos, 2i)} = \sin(pos\, \omega_i), \qquad PE_{(pos, 2i+1)} = \cos(pos\, \omega_i), "
-                  r"\qquad \omega_i = \text{base}^{-2i/d_\text{model}}"),
-        "## The proof, exactly\n\n"
-        "Take one frequency $\\omega$. The angle-addition formulas, expanded and simplified by SymPy with "
-        "symbolic $pos$, $k$ and $\\omega$, give\n"
-        + display(rf"\begin{{bmatrix}} \sin((pos + k)\omega) \\ \cos((pos + k)\omega) \end{{bmatrix}} = "
-                  rf"{sp.latex(R)} \begin{{bmatrix}} \sin(pos\,\omega) \\ \cos(pos\,\omega) \end{{bmatrix}}")
-        + "\nso $PE_{pos+k} = M_k\\, PE_{pos}$ with $M_k$ block-diagonal, one rotation by $k \\omega_i$ per "
-        "frequency. $M_k$ depends on $k$ and not on $pos$; each block satisfies $R^\\top R = I$.\n",
+        "function of $PE_{pos}$\"; the wavelengths \"form a geometric progression from $2\\pi$ to "
+        "$10000 \\cdot 2\\pi$\". Positions and dimensions are numbered from 0 here, as in the paper's formula "
+        "(dimensions $2i$ and $2i + 1$ for $i = 0, 1, \\dots$).\n" + display(formula),
+        "## The map, solved exactly\n\n"
+        "Take one block of channels $g(p)$ (a sine and a cosine, or a lone sine when $d_\\text{model}$ is odd). SymPy "
+        "solves for the matrix $M$ with $M g(p) = g(p + k)$ at the positions $p = 1, 2$ (one position for a single "
+        "channel), then expands and simplifies $g(pos + k) - M g(pos)$ for a symbolic $pos$:\n" + maps + "\n" + proof
+        + "\n",
         "## The check, numerically\n\n"
-        f"With $d_\\text{{model}} = {d_model}$ and base {base:g}, over positions 0 to {n - 1}: the largest "
-        f"difference between $PE_{{pos+k}}$ and $M_k PE_{{pos}}$ is {worst:.1e} (offsets {offsets}).\n\n"
+        f"With $d_\\text{{model}} = {d_model}$ and base {sp.sstr(base)}, over positions 0 to {n - 1} and offsets "
+        f"{offsets}: the best linear map of each block at $pos$ onto the same block at $pos + k$ (least squares) "
+        f"misses by {error_text(fit_err, FLOOR)} at most, and "
+        + (f"the map of each pair differs from $R(k \\omega_i)$ by {error_text(rotation_err, FLOOR)}" if compared else
+           "no pair shares one frequency, so there is no $R(k \\omega_i)$ to compare with")
+        + f". The dot products $PE_{{pos}} \\cdot PE_{{pos+k}}$ vary over the positions "
+        f"by {error_text(spread, FLOOR)}.\n\n"
         + image("figures/encodings.svg", "the positional encodings",
                 f"Figure 1. PE(pos) for positions 0..{n - 1} (x) and the {d_model} dimensions (y): fast rotations "
                 "in the first dimensions, slow ones in the last.") + "\n",
     ]
-    intro = ("*Reproduces* the claim of \"Attention Is All You Need\" §3.5 that a fixed offset acts linearly on "
-             "the sinusoidal encoding, read through the paper lab `001_8c65d19d1d0c4e45.txt`.")
-    return LabResult("positional_encoding", TITLE, intro, sections, claims, values, {"encodings.svg": figure}, [])
+
+
+COUNTER_CASES = {
+    "shift-map": inputs("the sine and the cosine of a pair at different frequencies", "lab.frequencies=per_dimension"),
+    "numeric": inputs("an odd d_model: the last sine has no cosine partner", "lab.d_model=511"),
+    "dot-product": inputs("the sine and the cosine of a pair at different frequencies",
+                          "lab.frequencies=per_dimension"),
+    "wavelengths": inputs("another base", "lab.base=100"),
+}
 
 
 # Exercises: graded by pytest (python -m labs.exercises positional_encoding)
 
 LAB = "positional_encoding"
-k, w = sp.symbols("k w")
+k_, w_ = sp.symbols("k w")
 
 EXERCISES = [
     Exercise(LAB, "rotation", "For one frequency w and an offset k, (sin((p + k) w), cos((p + k) w)) = "
              "R (sin(p w), cos(p w)) for every position p. Give the 2 x 2 matrix R, in k and w.",
-             exact(sp.Matrix([[sp.cos(k * w), sp.sin(k * w)], [-sp.sin(k * w), sp.cos(k * w)]]), "R"),
+             exact(sp.Matrix([[sp.cos(k_ * w_), sp.sin(k_ * w_)], [-sp.sin(k_ * w_), sp.cos(k_ * w_)]]), "R"),
              "[[cos(k*w), sin(k*w)], [-sin(k*w), cos(k*w)]]",
              also=("[[cos(w*k), sin(w*k)], [sin(-k*w), cos(-k*w)]]",),
              wrong={"[[cos(k*w), -sin(k*w)], [sin(k*w), cos(k*w)]]": "not right", "[[1, 0], [0, 1]]": "not right"},
              symbols=("k", "w"), hint="expand sin(a + b) and cos(a + b).", points=2, source="AIAYN §3.5"),
     Exercise(LAB, "frequency", "With d_model = 4 and base 10000, what is the frequency w_1 = base^(-2/d_model) of the "
-             "second pair of dimensions?", exact(sp.Rational(1, 100), "w_1"), "1/100", also=("10000^(-1/2)",),
-             wrong={"1/10000": "not right"}, source="AIAYN §3.5"),
+             "second pair of dimensions?", exact(sp.Rational(1, 100), "w_1"), "1/100", also=("10000^(-1/2)", "0.01"),
+             wrong={"1/10000": "not right"}, hint="the exponent is -2i/d_model with i = 1.", source="AIAYN §3.5"),
+    Exercise(LAB, "dot_product", "Take d_model = 2 and base 10000, so PE(p) = (sin(p), cos(p)). Give PE(p) . PE(p + k) "
+             "as an expression (it may use p and k).", exact(sp.cos(k_), "the dot product"), "cos(k)",
+             also=("cos(-k)", "sin(p)*sin(p + k) + cos(p)*cos(p + k)"),
+             wrong={"sin(k)": "not right", "1": "not right"}, symbols=("k", "p"),
+             hint="cos(a - b) = cos a cos b + sin a sin b.", source="AIAYN §3.5"),
+    Exercise(LAB, "lone_sine", "With d_model = 5, the formula gives dimensions 0..4. How many of them have no partner "
+             "of the same frequency, so that no fixed linear map shifts them?", exact(1, "the number"), "1",
+             also=("5 - 4",), wrong={"0": "not right", "2": "not right"},
+             hint="a sine and a cosine share each frequency: count the sines left over.",
+             source="AIAYN §3.5"),
 ]

@@ -323,6 +323,30 @@ def line_panels(x, panels, xlabel, log_x=False):
     return fig
 
 
+def loglog_panels(panels):
+    """Measurements against a size on log-log axes, one panel per (xlabel, x, ylabel, {series name: values}).
+
+    A power law y = c x^p is a straight line of slope p on such axes.
+
+    >>> f = loglog_panels([("n", [64, 128], "seconds", {"attention": [0.01, 0.04]})])
+    >>> f.axes[0].get_xscale(), f.axes[0].get_yscale()
+    ('log', 'log')
+    """
+    fig = new_figure((4.4 * len(panels), 3.8))
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for ax, (xlabel, x, ylabel, series) in zip(axes, panels):
+        for k, (name, values) in enumerate(series.items()):
+            ax.plot(x, values, marker=MARKERS[(k + 1) % len(MARKERS)], color=COLORS[k % len(COLORS)], label=name)
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.grid(True, which="both", color="#eeeeee", lw=0.6)
+        ax.legend(fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
 def image_figure(M, xlabel, ylabel, title):
     """A matrix drawn as an image with a colour bar (for matrices too large to annotate).
 
