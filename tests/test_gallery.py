@@ -3,9 +3,12 @@
 Each report is re-rendered with the package versions it records, so a newer numpy on
 this machine does not make it stale; a change in the code, the configs or the numbers
 does. SVG bytes also depend on the matplotlib version, so figures are compared byte
-for byte only when it matches the recorded one.
+for byte only when it matches the recorded one. A measured run (gallery.MEASURED) times
+real computations, so everything but its measurements must match a fresh run.
 """
 
+import json
+import re
 from importlib import metadata
 
 import pytest
@@ -17,8 +20,8 @@ from labs.read import PAPERS
 FIX = "regenerate it with `python -m labs.gallery` and commit the result"
 
 
-def committed_files(lab):
-    folder = gallery.REPORTS / lab
+def committed_files(name):
+    folder = gallery.REPORTS / name
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
@@ -63,10 +66,47 @@ def test_gallery_default_claims_are_all_reproduced(lab_files):
     assert result.reproduced, [c.id for c in result.claims if not c.holds]
 
 
-def test_gallery_index_is_current(built):
+@pytest.fixture(scope="module")
+def measured():
+    """Every measured run rebuilt once, with the versions its committed report records."""
+    out = {}
+    for folder in gallery.MEASURED:
+        env = gallery.committed_environment(folder)
+        assert env is not None, f"reports/{folder}/ is missing: {FIX}"
+        out[folder] = gallery.build_measured(folder, env)
+    return out
+
+
+def without_measurements(name, data):
+    """A file of a measured report with its measurements taken out: what must not change from run to run."""
+    if name == "report.md":
+        return re.sub(r"## Measured.*?(?=\n## )", "## Measured", data.decode(), flags=re.S)
+    if name == "results.json":
+        doc = json.loads(data)
+        doc["values"] = {k: v for k, v in doc["values"].items() if not k.startswith("measured_")}
+        return doc
+    return data
+
+
+@pytest.mark.parametrize("folder", list(gallery.MEASURED))
+def test_measured_reports_are_current_but_for_their_measurements(folder, measured):
+    files, result = measured[folder]
+    committed = committed_files(folder)
+    assert sorted(committed) == sorted(files), f"reports/{folder}/ has other files than a fresh run: {FIX}"
+    assert "## Measured" in files["report.md"].decode() and "measured_seconds" in json.loads(files["results.json"])[
+        "values"]
+    for name, data in files.items():
+        if not name.startswith("figures/"):
+            assert without_measurements(name, committed[name]) == without_measurements(name, data), \
+                f"reports/{folder}/{name} is stale: {FIX}"
+    assert result.reproduced
+
+
+def test_gallery_index_is_current(built, measured):
     results = [built[lab][2] for lab in LABS]
     papers = [(paper, gallery.paper_report(paper)[1]) for paper in PAPERS]
-    assert (gallery.REPORTS / "README.md").read_text() == gallery.index(results, papers), \
+    runs = [(folder, measured[folder][1]) for folder in gallery.MEASURED]
+    assert (gallery.REPORTS / "README.md").read_text() == gallery.index(results, papers, runs), \
         f"reports/README.md is stale: {FIX}"
 
 

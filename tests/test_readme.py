@@ -25,3 +25,18 @@ def test_ci_runs_the_second_quick_start_command():
     assert commands, "README has no test command"
     ci = (ROOT / ".ci" / "run").read_text()
     assert commands[0] in ci.splitlines()
+
+
+def test_the_catalogue_lists_every_lab_and_every_config_key():
+    import dataclasses
+
+    from labs.catalogue import LABS
+
+    text = README.read_text()
+    for lab, module in LABS.items():
+        assert re.search(rf"^\| \[`{lab}`\]\(reports/{lab}/report\.md\) \|", text, re.M), f"{lab} is not in the catalogue"
+        keys = [f.name for f in dataclasses.fields(module.Config) if f.name != "name"]
+        rows = re.findall(rf"^\| `(?:lab\.)?(\w+)` \|.*$", text, re.M) if lab == "attention_basic" else \
+            re.findall(rf"^\| `{lab}` \|(.*)$", text, re.M)
+        listed = set(rows) if lab == "attention_basic" else set(re.findall(r"`(\w+)`", " ".join(rows)))
+        assert set(keys) <= listed, f"README does not describe {sorted(set(keys) - listed)} of {lab}"
