@@ -81,7 +81,7 @@ def test_exact_and_numeric_values_agree(default):
 
 
 def test_report_shows_queries_keys_values_and_d_k_with_positions_from_1(default):
-    _, result, files = default
+    _, _, files = default
     report = files["report.md"].decode()
     assert "Q = K = V = X" in report and "$d_k = 4$" in report and r"1/\sqrt{4} = \frac{1}{2}" in report
     assert "| 1 `the` |" in report and "| 0 `the` |" not in report

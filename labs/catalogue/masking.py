@@ -259,7 +259,8 @@ def _sections(tokens, X, L, numeric, future, refusal, setups):
         + display(r"A = \operatorname{softmax}\!\left(\frac{QK^\top}{\sqrt{d_k}}\right), \qquad Z = AV")
         + "\nA mask decides which positions may receive weight: padding positions carry no token, and in a "
         "decoder the future is not visible yet. Here the queries, keys and values are all the token embeddings "
-        f"(the rows of $X$), so $d_k = {d_k}$ and every score is scaled by $1/\\sqrt{{{d_k}}} = {tex(1 / sp.sqrt(d_k))}$:\n"
+        f"(the rows of $X$), so $d_k = {d_k}$ and every score is scaled by "
+        f"$1/\\sqrt{{{d_k}}} = {tex(1 / sp.sqrt(d_k))}$:\n"
         + display(f"Q = K = V = X = {matrix(X)}")
         + f"\n| position | token | embedding $x_t$ |\n| --- | --- | --- |\n{rows}\n\n"
         f"The first {L} tokens are real; "
