@@ -93,7 +93,8 @@ def test_without_padding_the_padding_claims_say_why_they_cannot_hold():
     result = masking.run(params(["lab.valid_length=null"]))
     claims = {c.id: c for c in result.claims}
     assert set(claims) == set(masking.COUNTER_CASES)  # no claim goes missing
-    assert not claims["padding-zero-real-positive"].holds and "no padded key" in claims["padding-zero-real-positive"].observed
+    padding = claims["padding-zero-real-positive"]
+    assert not padding.holds and "no padded key" in padding.observed
     assert not claims["fully-masked-row"].holds
     assert claims["causal-triangle"].holds and claims["causal-blocks-the-leak"].holds
 
@@ -101,7 +102,8 @@ def test_without_padding_the_padding_claims_say_why_they_cannot_hold():
 def test_one_real_token_has_nothing_to_leak():
     result = masking.run(params(["lab.valid_length=1"]))
     claims = {c.id: c for c in result.claims}
-    assert not claims["causal-blocks-the-leak"].holds and "nothing can leak" in claims["causal-blocks-the-leak"].observed
+    leak = claims["causal-blocks-the-leak"]
+    assert not leak.holds and "nothing can leak" in leak.observed
     assert claims["padding-zero-real-positive"].holds and claims["fully-masked-row"].holds
 
 
