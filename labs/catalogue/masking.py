@@ -320,9 +320,6 @@ EXERCISES = [
              "mask. Which key positions (1 to 5) may query 4 attend to? Give a set.",
              exact({1, 2, 3}, "the set of positions"), "{1, 2, 3}", also=("{3, 2, 1}",),
              wrong={"{1, 2, 3, 4}": "not the right set", "[1, 2, 3]": "must be a set"}, source="002 §6"),
-    Exercise(LAB, "first_output", "With the causal mask, the first position sees only itself. If v1 = (2, -1), what "
-             "is the output z1?", exact([2, -1], "z1"), "[2, -1]", wrong={"[0, 0]": "not right"},
-             hint="a mixture of one vector.", source="002 §7"),
     Exercise(LAB, "future_weight", "With the causal mask, how much weight does query 2 put on key 3?", exact(0),
              "0", wrong={"0.001": "not exact", "1/3": "not right"}, hint="masked means exactly zero weight.",
              source="002 §7"),
@@ -338,5 +335,5 @@ EXERCISES = [
                                 "the weights"),
              "[1, exp(1/2)]/(1 + exp(1/2))", also=("[exp(1/2), E]/(exp(1/2) + E)",),
              wrong={"[1, E]/(1 + E)": "not right", "[1, exp(1/4)]/(1 + exp(1/4))": "not right"},
-             hint="s_2j = x2 . xj / sqrt(d_k), and sqrt(4) = 2.", points=2, source="002 §6"),
+             hint="s_2j = x2 . xj / sqrt(d_k), and sqrt(4) = 2.", source="002 §6"),
 ]
