@@ -1,6 +1,7 @@
 """The identifiability lab: same output (a) is kept apart from producible by a query (b), exactly."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -81,6 +82,7 @@ def test_the_report_separates_the_two_questions_and_answers_for_003(default):
     assert "## (a) When the sum forgets" in report and "## (b) Which of them can a query produce?" in report
     assert "So in 003's setting the output does determine the attention distribution" in report
     assert "$\\gamma$ does not: no query produces it" in report
+    assert not re.search(r"\\[,;!:]", report)  # GitHub's Markdown parser eats these escapes before MathJax
 
 
 def test_words_are_numbered_from_1_and_the_source_s_numbering_is_explained(default):

@@ -1,6 +1,7 @@
 """The masking lab: vecmix's own causal=True, both directions of every mask, a refusal that can fail."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -86,6 +87,7 @@ def test_report_shows_queries_keys_values_and_d_k_with_positions_from_1(default)
     assert "Q = K = V = X" in report and "$d_k = 4$" in report and r"1/\sqrt{4} = \frac{1}{2}" in report
     assert "| 1 `the` |" in report and "| 0 `the` |" not in report
     assert "position 5 is padding" in report
+    assert not re.search(r"\\[,;!:]", report)  # GitHub's Markdown parser eats these escapes before MathJax
     assert "numbers rows from 0" not in report or "row $t$ is position $t + 1$" in report
 
 

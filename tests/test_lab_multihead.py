@@ -1,6 +1,7 @@
 """The multihead lab: vecmix against the lab's own head-by-head products, and the mechanism against the block."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -92,6 +93,7 @@ def test_report_shows_every_head_its_scale_projections_and_weights(default):
         assert f"Q_{j} = " in report and f"K_{j} = " in report
     assert report.count(r"1/\sqrt{d_{head}} = \frac{\sqrt{2}}{2}") == 2
     assert "| query \\ key | 1 i | 2 love |" in report
+    assert not re.search(r"\\[,;!:]", report) and "}_t" not in report  # math that survives GitHub's parser
     assert "0.9 BLEU" in report and "Table 3 rows (A)" in report  # the evidence, in prose
     assert not any("BLEU" in c.statement for c in result.claims)  # and not faked as a check
 

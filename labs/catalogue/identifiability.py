@@ -204,7 +204,8 @@ def run(params):
               Value("other_weights", None if gamma is None else to_numeric(gamma).ravel(), gamma),
               Value("other_keys_weights", numeric["A2"], A2), Value("other_keys_outputs", to_numeric(Z2), Z2)]
     sections = _sections(dict(
-        words=words, e=e, PE=PE, X=X, V=V, W_v=W_v, t=t, alpha=alpha, z=z, U=U, ends=ends, extremes=extremes, lam=lam,
+        words=words, e=e, PE=PE, X=X, V=V, W_v=W_v, t=t, alpha=alpha, z=z, not_words=not_words, U=U, ends=ends,
+        extremes=extremes, lam=lam,
         recovered=recovered, coords=coords, beta=beta, zf=zf, n=n, lo=lo, hi=hi, s_star=s_star, gamma=gamma,
         numeric=numeric, lifted=lifted, realisable=realisable, K2=K2, Q2=Q2, A2=A2, Z2=Z2, blind=blind))
     intro = (f"*Answers* the question of {cite_part('003', 'the question, the answer and its comments')}, on its "
@@ -370,12 +371,16 @@ def _sections(v):
         + table(["word", "$e$", "$PE$", "$x = e + PE$", "$v = x W_v$"], rows)
         + f"\n\nThe output for *{word}* is a mixture of the values, "
         f"$z = \\sum_i \\alpha_i v_i = (\\sum_i \\alpha_i x_i) "
-        f"W_v = {tuple_tex(z)}$ with $\\alpha = {tuple_tex(alpha)}$: it lives where the values live. The same "
-        "weights applied to the word embeddings give another vector, so $z$ is not a mixture of word "
-        "embeddings.\n",
+        f"W_v = {tuple_tex(z)}$ with $\\alpha = {tuple_tex(alpha)}$: it lives where the values live. "
+        + ("The same weights applied to the word embeddings give another vector, so $z$ is not a mixture of word "
+           "embeddings.\n" if v["not_words"] else "Here the same weights applied to the word embeddings give $z$ "
+           "too: these values act like the word embeddings (as they are exactly when there is no positional "
+           "encoding and $W_v = I$).\n"),
         "## The two extremes\n\n"
-        f"Put the score ${tex(lam)}$ on one word and $0$ on the others (with these keys a query does it, up to a "
-        "constant that softmax ignores):\n\n"
+        f"Put the score ${tex(lam)}$ on one word and $0$ on the others ("
+        + ("with these keys a query does it, up to a constant that softmax ignores" if all(
+            q is not None for _, _, q in extremes) else "with these keys no query does it for every word; the "
+           "weights are taken as they are") + "):\n\n"
         + table(["favoured word", "its weight", "output $z$", "its value", "a query giving it"], ext_rows)
         + "\n\nEach output sits next to the favoured word's value, within $(1 - \\alpha_p) \\max_i \\lVert v_i - v_p "
         "\\rVert$. The two extremes give the same output only if the two words have the same value.\n",
@@ -394,7 +399,7 @@ def _sections(v):
             f"Give the same words 1-D values $u = {tuple_tex(U)}$ (rows of $U$) and attend from *{word}* again, "
             f"$q = u_{{{t + 1}}}$, keys = values. Now $m = {m} > d + 1 = {U.cols + 1}$, and the direction "
             f"$n = {tuple_tex(n)}$ changes neither the sum of the weights nor the output. Every\n"
-            + display(rf"\beta + s\, n, \qquad {gap}")
+            + display(rf"\beta + s n, \qquad {gap}")
             + f"\nis a strictly positive distribution with the same output $z = {tuple_tex(zf)}$; at $s = "
             f"{tex(v['s_star'])}$ it is $\\gamma$:\n"
             + display(rf"\beta \approx {column(v['numeric']['beta'], fmt=decimal)}, \qquad \gamma \approx "

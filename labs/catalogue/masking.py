@@ -256,7 +256,7 @@ def _sections(tokens, X, L, numeric, future, refusal, setups):
         "## The idea\n\n"
         "For many queries at once, attention is written in matrix form: $QK^\\top$ holds every query-key score, "
         "softmax turns each row into weights, and multiplying by $V$ forms one weighted mixture per row.\n"
-        + display(r"A = \operatorname{softmax}\!\left(\frac{QK^\top}{\sqrt{d_k}}\right), \qquad Z = AV")
+        + display(r"A = \operatorname{softmax}\left(\frac{QK^\top}{\sqrt{d_k}}\right), \qquad Z = AV")
         + "\nA mask decides which positions may receive weight: padding positions carry no token, and in a "
         "decoder the future is not visible yet. Here the queries, keys and values are all the token embeddings "
         f"(the rows of $X$), so $d_k = {d_k}$ and every score is scaled by "

@@ -138,7 +138,8 @@ def run(params):
               "z_t^(j) W_o^(j) lies in the row space of its block W_o^(j), and outside every other head's",
               SOURCE, "in its own block's row space; outside the others'",
               ("in its own for every head and token" if in_own else "a head leaves its own block's row space")
-              + ("; outside every other head's" if separate else "; inside another head's for every token"),
+              + ("; only one head: no other subspace" if h < 2 else "; outside every other head's" if separate
+                 else "; inside another head's for every token"),
               in_own and separate, True),
         Claim("attention-is-not-the-block", "the attention output lies in the span of the mapped values "
               "v_i^(j) W_o^(j); the block output (residual, LayerNorm, ReLU feed-forward) does not in general",
@@ -168,9 +169,11 @@ def run(params):
              "transformer block around it.")
     return LabResult("multihead", TITLE, intro, sections, claims, values, figures, [
         "The paper's heads are learned; these projections are small rationals so that every check is exact.",
-        f"The paper has h d_head = d_model (8 x 64 = 512); here h d_head = {h * d_head} and d_model = {d_model}, so "
-        "that the mapped values span a proper subspace and leaving it can be seen (the counter-case of "
-        "`attention-is-not-the-block` shows what happens when h d_head = d_model).",
+        f"The paper has h d_head = d_model (8 x 64 = 512); here h d_head = {h * d_head} and d_model = {d_model}"
+        + (", so that the mapped values span a proper subspace and leaving it can be seen (the counter-case of "
+           "`attention-is-not-the-block` shows what happens when h d_head = d_model)." if h * d_head < d_model else
+           ": the mapped values can span all of the model space, and then membership in their span says nothing "
+           "about the block."),
         "The block is the paper's post-LN encoder layer without dropout: LayerNorm without learned gain and bias "
         "and with epsilon = 0 (exact), a feed-forward layer max(0, u W_1) W_2 without biases, with W_1 and W_2 drawn "
         "from lab.seed.",
@@ -306,8 +309,8 @@ def _sections(params, tokens, X, h, d_head, d_ff, W, own, A_num, Y_num, inside, 
         "## The idea\n\n"
         "Learned projections make queries, keys and values (the linear-map role); each head then mixes its own "
         "values (the vector-mixture role). With $h$ heads the pattern repeats in parallel subspaces:\n"
-        + display(r"z^{(j)}_t = \sum_i A^{(j)}_{ti}\, v^{(j)}_i, \qquad v^{(j)}_i = x_i W_v^{(j)}, \qquad "
-                  r"y_t = \left[z^{(1)}_t \cdots z^{(h)}_t\right] W_o = \sum_j z^{(j)}_t W_o^{(j)}")
+        + display(r"z_t^{(j)} = \sum_i A_{ti}^{(j)} v_i^{(j)}, \qquad v_i^{(j)} = x_i W_v^{(j)}, \qquad "
+                  r"y_t = \left[z_t^{(1)} \cdots z_t^{(h)}\right] W_o = \sum_j z_t^{(j)} W_o^{(j)}")
         + f"\nHere $h = {h}$ heads of size $d_{{head}} = {d_head}$ (each head's $d_k$, so each scales its scores by "
         f"$1/\\sqrt{{{d_head}}}$, not $1/\\sqrt{{d_{{model}}}}$) act on {n} tokens "
         f"({', '.join(f'`{t}`' for t in tokens)}) in $\\mathbb{{R}}^{{{d_model}}}$"
@@ -326,14 +329,14 @@ def _sections(params, tokens, X, h, d_head, d_ff, W, own, A_num, Y_num, inside, 
         + f"\nThe rows of $W_o$ come in $h = {h}$ blocks $W_o^{{(j)}}$ of {d_head} rows. Concatenating and applying "
         "$W_o$ is the same as adding each head's output mapped by its own block, so head $j$ writes only into the "
         "row space of $W_o^{(j)}$: its own subspace of $\\mathbb{R}^{" + str(d_model) + "}$. The output is again a "
-        "mixture, now of the rows $v^{(j)}_i W_o^{(j)}$ with the weights of all heads:\n"
+        "mixture, now of the rows $v_i^{(j)} W_o^{(j)}$ with the weights of all heads:\n"
         + display(f"Y \\approx {matrix(sp.Matrix(Y_num), fmt=decimal)}"),
         "## The mechanism is not the block\n\n"
         "In a transformer the attention output does not go to the next layer on its own. The encoder layer of "
         "\"Attention Is All You Need\" (§3.1) adds it to its input (a residual connection), normalises each row "
-        "(LayerNorm), applies a feed-forward layer with a ReLU, adds and normalises again:\n"
+        "(LayerNorm), applies the position-wise feed-forward layer of §3.3 with a ReLU, adds and normalises again:\n"
         + display(r"u_t = \operatorname{LayerNorm}(x_t + y_t), \qquad "
-                  r"\text{out}_t = \operatorname{LayerNorm}\big(u_t + \max(0,\, u_t W_1)\, W_2\big)")
+                  r"o_t = \operatorname{LayerNorm}\big(u_t + \max(0, u_t W_1) W_2\big)")
         + f"\nwith $W_1$ of size {d_model} x {d_ff} and $W_2$ of size {d_ff} x {d_model}. The mapped values span a "
         f"subspace of dimension {rank} in $\\mathbb{{R}}^{{{d_model}}}$; which stages stay in it, token by token, "
         "checked exactly (LayerNorm divides each row by its standard deviation, a positive number that changes "

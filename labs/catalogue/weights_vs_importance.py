@@ -146,8 +146,8 @@ def _sections(q, K, V, d_k, z, alpha_num, odds, distances, effects, effect_num, 
         "The source warns against treating softmax weights as a direct explanation of causal importance. One "
         "concrete test of importance: remove a key (the other weights renormalise) and see how far the output "
         "moves. Writing $z_{-i}$ for that output, the remaining weights are $\\alpha_j / (1 - \\alpha_i)$, so\n"
-        + display(r"z - z_{-i} = \frac{\alpha_i}{1 - \alpha_i}\,(v_i - z), \qquad "
-                  r"\lVert z - z_{-i} \rVert = \frac{\alpha_i}{1 - \alpha_i}\,\lVert v_i - z \rVert")
+        + display(r"z - z_{-i} = \frac{\alpha_i}{1 - \alpha_i} (v_i - z), \qquad "
+                  r"\lVert z - z_{-i} \rVert = \frac{\alpha_i}{1 - \alpha_i} \lVert v_i - z \rVert")
         + "\nThe effect of a key is its *odds* $\\alpha_i / (1 - \\alpha_i)$ times how far its value lies from the "
         "output, not its weight times that distance: the two nearly agree only for light keys "
         "($1 - \\alpha_i \\approx 1$), and a key with weight $1/2$ moves $z$ by the whole distance, not half "
