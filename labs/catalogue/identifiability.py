@@ -377,13 +377,15 @@ def _sections(v):
            "too: these values act like the word embeddings (as they are exactly when there is no positional "
            "encoding and $W_v = I$).\n"),
         "## The two extremes\n\n"
-        f"Put the score ${tex(lam)}$ on one word and $0$ on the others ("
+        f"Put the score $\\lambda = {tex(lam)}$ on one word and $0$ on the others ("
         + ("with these keys a query does it, up to a constant that softmax ignores" if all(
             q is not None for _, _, q in extremes) else "with these keys no query does it for every word; the "
            "weights are taken as they are") + "):\n\n"
         + table(["favoured word", "its weight", "output $z$", "its value", "a query giving it"], ext_rows)
         + "\n\nEach output sits next to the favoured word's value, within $(1 - \\alpha_p) \\max_i \\lVert v_i - v_p "
-        "\\rVert$. The two extremes give the same output only if the two words have the same value.\n",
+        "\\rVert$. Exactly, the two weight vectors differ only on the two favoured words, so "
+        "$z^{(a)} - z^{(b)} = \\frac{e^{\\lambda} - 1}{m - 1 + e^{\\lambda}} (v_a - v_b)$: the two extremes give "
+        "the same output only if the two words have the same value.\n",
         "## (a) Reading the weights back\n\n"
         f"Weights that sum to one and give $z$ solve $V^\\top c = z$, $\\sum_i c_i = 1$: {m} unknowns, "
         f"{V.cols + 1} equations. "
