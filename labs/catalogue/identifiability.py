@@ -1,9 +1,16 @@
 """Lab ``identifiability``: does summing lose which words mattered? (003)
 
-Weights that sum to one can be read back from the output exactly when the values are
-affinely independent. Otherwise (always when m > d + 1) there are different attention
-distributions with the same output: a whole family of them, constructed here exactly.
-Nothing is lost by the layer itself, though: the weights are an output too.
+Two questions, kept apart. (a) Which distributions give the same output z? Those c with
+V^T c = z and sum c = 1: a single point exactly when the values are affinely independent,
+else a whole family. (b) Which of them can the layer produce? A distribution alpha is the
+attention of some query q exactly when log alpha_i = q . k_i + c for all i (003's scores,
+without a scale), i.e. log alpha lies in the span of the key coordinates and the all-ones
+vector. With keys equal to the values, as in 003, the output pins the producible
+distribution down (two of them with one output would have a positive symmetrised KL
+divergence equal to (q - q') . (z - z') = 0); with keys that see what the values do not,
+two queries can give different distributions and the same output. Around this: the three
+spaces of 003's answer (word embeddings e, x = e + PE, values v = x W_v) and the asker's two
+near-one-hot extremes. Words are numbered from 1 (003 numbers them from 0).
 """
 
 from dataclasses import dataclass
@@ -20,178 +27,437 @@ from vecmix import (
     eliminate,
     exact_attention,
     exact_equal,
+    exact_number,
     exact_softmax,
-    is_nonnegative,
+    in_span,
+    is_zero,
     one_fraction,
+    solution_set,
     to_numeric,
 )
 
-from ..claims import Claim
+from ..claims import Claim, fault, inputs
 from ..config.inputs import read_labels, read_vectors
 from ..grading import Exercise, exact, satisfies, vector
 from ..report import LabResult, Value
 from ..report import figures as fig
-from ..report.markdown import cite, column, decimal, display, image, tex, tuple_tex
+from ..report.markdown import cite_part, column, decimal, display, error_text, image, matrix, table, tex, tuple_tex
 
 TITLE = "Does the weighted sum lose which words mattered?"
-SOURCE = "003"
+QUESTION, ANSWER, COMMENTS = "003 (question)", "003 (answer)", "003 (comments)"
+TOLERANCE = 1e-12
+NEG_INF, POS_INF = r"-\infty", r"\infty"
 
 
 @dataclass
 class Config:
-    """identifiability: one sentence, embedded twice (weights recoverable, and not)."""
+    """identifiability: one sentence; its values in R^2 and in R^1; keys equal to the values, and keys that differ."""
 
     name: str = "identifiability"
-    words: List[str] = MISSING  # the sentence, one word per value
-    values: List[List[Any]] = MISSING  # embeddings that are affinely independent (m <= d + 1)
-    flat_values: List[List[Any]] = MISSING  # the same words in fewer dimensions (m > d + 1)
-    query_word: int = 1  # the word under consideration: q = its value, keys = values
+    words: List[str] = MISSING  # the sentence, one word per position
+    embeddings: List[List[Any]] = MISSING  # e: word embeddings, one per word
+    positions: List[List[Any]] = MISSING  # PE: positional encodings, one per position (same size as e)
+    W_v: List[List[Any]] = MISSING  # values v = (e + PE) W_v
+    query_position: int = 2  # the word under consideration, from 1: q = its value, keys = values (003)
+    extremes: List[int] = MISSING  # two positions: the asker's x^<t> and x^<t+1>
+    extreme_score: Any = 10  # the score lambda on the favoured word (0 on the others)
+    flat_values: List[List[Any]] = MISSING  # the same words with values in fewer dimensions
+    other_keys: List[List[Any]] = MISSING  # keys that differ from the flat values
+    other_queries: List[List[Any]] = MISSING  # two queries for those keys
+
+
+COUNTER_CASES = {
+    "output-mixes-values": inputs("no positional encoding and W_v = I: the values are the word embeddings",
+                                  "lab.positions=[[0,0],[0,0],[0,0]]", "lab.W_v=[[1,0],[0,1]]"),
+    "extremes-differ": inputs("a W_v that maps love and sushi to the same value", "lab.W_v=[[1,0],[2,0]]"),
+    "recoverable": inputs("a W_v that puts the three values on a line", "lab.W_v=[[1,0],[2,0]]"),
+    "not-recoverable": inputs("flat values that are affinely independent", "lab.flat_values=[[0,0],[1,0],[0,1]]"),
+    "whole-family": fault("affine-without-sum"),
+    "other-member-not-realisable": fault("null-space-sign"),
+    "two-queries-one-output": inputs("keys equal to the values again", "lab.other_keys=[[0],[0.5],[1]]"),
+    "numeric-agrees": fault("online-unnormalised"),
+}
 
 
 def run(params):
-    """Attend from one word of the sentence, twice: with embeddings that pin the weights down, and without.
+    """Attend from one word of the sentence; ask which distributions give its output, and which a query can produce.
 
-    >>> r = run({"words": ["i", "love", "sushi"], "values": [[1, 0], [0, 1], [1, 1]], "flat_values": [[0], [0.5], [1]],
-    ...          "query_word": 1})
+    >>> from labs.reproduce import compose_lab
+    >>> from omegaconf import OmegaConf
+    >>> r = run(OmegaConf.to_container(compose_lab("identifiability").lab))
     >>> r.reproduced
     True
     """
-    words = list(params["words"])
-    V = read_vectors(params["values"], "lab.values")  # (m, d), affinely independent
-    F = read_vectors(params["flat_values"], "lab.flat_values")  # (m, d'), m > d' + 1
-    words = read_labels(words, "lab.words", V.rows)
-    if F.rows != V.rows:
-        raise VecmixError(f"lab.flat_values has {F.rows} vectors but there are {V.rows} words: one per word")
-    t = params["query_word"]
-    if isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < len(words):
-        raise VecmixError(f"lab.query_word = {t!r} must be a word index from 0 to {len(words) - 1}")
-    m = V.rows
+    e = read_vectors(params["embeddings"], "lab.embeddings")  # (m, d)
+    m, d = e.shape
+    words = read_labels(params["words"], "lab.words", m)
+    PE = _same_shape(read_vectors(params["positions"], "lab.positions"), e, "lab.positions")
+    W_v = read_vectors(params["W_v"], "lab.W_v")  # (d, d_v)
+    if W_v.rows != d:
+        raise VecmixError(f"lab.W_v has {W_v.rows} rows but the embeddings have {d} entries: x W_v needs {d}")
+    t = _position(params["query_position"], "lab.query_position", m)
+    ends = [_position(p, "lab.extremes", m) for p in _pair(params["extremes"], "lab.extremes")]
+    if ends[0] == ends[1]:
+        raise VecmixError(f"lab.extremes = {params['extremes']} names the same word twice: give two positions")
+    lam = exact_number(params["extreme_score"], "lab.extreme_score")
+    if lam <= 0:
+        raise VecmixError(f"lab.extreme_score = {params['extreme_score']!r} must be positive: the favoured word's "
+                          "score")
+    U = read_vectors(params["flat_values"], "lab.flat_values")  # (m, d')
+    if U.rows != m:
+        raise VecmixError(f"lab.flat_values has {U.rows} vectors but there are {m} words: one per word")
+    K2 = read_vectors(params["other_keys"], "lab.other_keys")  # (m, d_k)
+    if K2.rows != m:
+        raise VecmixError(f"lab.other_keys has {K2.rows} vectors but there are {m} words: one per word")
+    Q2 = read_vectors(_pair(params["other_queries"], "lab.other_queries"), "lab.other_queries")  # (2, d_k)
+    if Q2.cols != K2.cols:
+        raise VecmixError(f"lab.other_queries have {Q2.cols} numbers but each key in lab.other_keys has {K2.cols}")
 
-    # A: embeddings in which the weights can be read back.
-    Z, A = exact_attention(V.row(t), V, V, scale=1)  # q = v^<t>, keys = values, exp(q . k) as on the page
-    alpha, z = A.T, Z.T  # (m, 1), (d, 1)
+    # The three spaces: word embeddings e, positionally encoded x = e + PE, values v = x W_v.
+    X = e + PE  # (m, d)
+    V = X * W_v  # (m, d) (d, d_v) -> (m, d_v)
+    Z, A = exact_attention(V.row(t), V, V, scale=1)  # q = v_t, keys = values, exp(q . k) as 003 writes it
+    alpha, z = A.T, Z.T.applyfunc(one_fraction)  # (m, 1), (d_v, 1)
+    mixed_x = (X.T * alpha).applyfunc(one_fraction)  # (d, m) (m, 1): sum_i alpha_i x_i
+    mixed_e = (e.T * alpha).applyfunc(one_fraction)  # sum_i alpha_i e_i
+    through_W = exact_equal(z, W_v.T * mixed_x)  # z = (sum_i alpha_i x_i) W_v, written as a column
+    not_words = W_v.cols != d or not exact_equal(z, mixed_e)
+
+    # The asker's two extremes: nearly all the weight on one word, then on the other.
+    extremes = [_extreme(V, p, lam) for p in ends]  # (alpha, z, the query that produces alpha or None)
+    apart = not exact_equal(extremes[0][1], extremes[1][1])
+    near = [float(np.linalg.norm(to_numeric(ez - V.row(p).T))) for p, (_, ez, _) in zip(ends, extremes)]
+    bound = [(1 - float(to_numeric(ea[p]))) * max(float(np.linalg.norm(to_numeric(V.row(i) - V.row(p))))
+                                                  for i in range(m)) for p, (ea, _, _) in zip(ends, extremes)]
+    close = all(n_ <= b + 1e-12 for n_, b in zip(near, bound))
+
+    # (a) in R^d_v: can the weights be read back from z?
     coords = affine_solution_set(V, z)
     recovered = coords.dimension == 0 and exact_equal(coords.particular, alpha)
 
-    # B: the same words in fewer dimensions: a family of distributions with one output.
-    Zf, Af = exact_attention(F.row(t), F, F, scale=1)
-    beta, zf = Af.T, Zf.T  # (m, 1), (d', 1)
-    family = affine_solution_set(F, zf)
-    if family.dimension < 1:
-        raise VecmixError(f"lab.flat_values are affinely independent (m = {m} <= d + 1 = {F.cols + 1}), so they "
-                          "pin the weights down; give more words than dimensions + 1")
-    lifted_rank = eliminate(F.row_join(sp.ones(m, 1))).rank  # (m, d' + 1): affine dependencies, counted apart
-    n = family.directions[0]  # (m, 1): sum n = 0 and F^T n = 0
-    lo, hi = _interval(beta, n)  # beta + s n > 0 exactly for s in (lo, hi)
-    s_star = hi / 2
-    gamma = (beta + s_star * n).applyfunc(one_fraction)  # (m, 1): another attention distribution
+    # (a) with flat values: the family of distributions with one output. (b) which of them a query produces.
+    Zf, Af = exact_attention(U.row(t), U, U, scale=1)  # keys = values, as in 003
+    beta, zf = Af.T, Zf.T.applyfunc(one_fraction)  # (m, 1), (d', 1)
+    family = affine_solution_set(U, zf)
+    lifted = eliminate(U.row_join(sp.ones(m, 1)))  # [U | 1] (m, d' + 1): affine dependencies; the realisability test
     s = sp.Symbol("s")
-    along = (F.T * (beta + s * n)).applyfunc(sp.expand) - zf  # (d', m) (m, 1) - (d', 1): zero for every s
-    scores = [sp.log(g) for g in gamma]  # scores whose softmax is gamma
-    same_output = exact_equal(F.T * gamma, zf)
-    as_softmax = exact_equal(exact_softmax(scores), gamma)
-
-    V_num, F_num = to_numeric(V), to_numeric(F)
-    z_num, alpha_num = attention(V_num[t], V_num, V_num, scale=1.0, weights=True)
-    zf_num, beta_num = attention(F_num[t], F_num, F_num, scale=1.0, weights=True)
-    gamma_num = to_numeric(gamma).ravel()
-    claims = [
-        Claim("recoverable", f"with affinely independent values (m = {m}, d = {V.cols}) the weights are read back "
-              "from z exactly", SOURCE, "the only c with V^T c = z, sum c = 1, is alpha",
-              "unique, equal to alpha" if recovered else "not unique", recovered, True),
-        Claim("not-recoverable", f"with m = {m} > d + 1 = {F.cols + 1} the weights sum to one in a "
-              f"{family.dimension}-parameter family of ways", SOURCE,
-              f"m - rank[U | 1] = {m - lifted_rank} free parameters", f"dimension {family.dimension}",
-              family.dimension == m - lifted_rank >= 1, True),
-        Claim("two-distributions-one-output", "two different attention distributions give exactly the same output",
-              SOURCE, "beta != gamma, both > 0, sum 1, same z", "equal outputs, different weights" if same_output and
-              not exact_equal(beta, gamma) else "no", same_output and not exact_equal(beta, gamma) and all(
-                  is_nonnegative(g) for g in gamma), True),
-        Claim("whole-family", "every beta + s n with s in (lo, hi) is a positive distribution with the same output",
-              SOURCE, "F^T (beta + s n) = z for all s", f"identically 0 in s; s in ({_short(lo)}, {_short(hi)})",
-              all(a == 0 for a in along.applyfunc(one_fraction)), True),
-        Claim("also-a-softmax", "the second distribution is itself a softmax: of the scores log(gamma_i)", SOURCE,
-              "softmax(log gamma) = gamma", "equal (exact)" if as_softmax else "different", as_softmax, True),
-        Claim("numeric-agrees", "numpy's weights and outputs agree with the exact ones to 1e-12", SOURCE,
-              "max difference <= 1e-12", f"{_err(alpha_num, alpha, beta_num, beta, z_num, z, zf_num, zf):.1e}",
-              _err(alpha_num, alpha, beta_num, beta, z_num, z, zf_num, zf) <= 1e-12, False),
-    ]
-    if m == 3:
-        ends = [to_numeric((beta + x * n).applyfunc(one_fraction)).ravel() for x in (lo, hi)]
-        figure = fig.simplex_figure(words, [("attention weights, values in R^%d" % V.cols, to_numeric(alpha).ravel()),
-                                            ("attention weights, values in R^%d" % F.cols, beta_num),
-                                            ("another distribution, same output", gamma_num)],
-                                    ("every distribution with that same output", ends[0], ends[1]))
+    if family.dimension >= 1:
+        n = family.directions[0]  # (m, 1)
+        lo, hi = _interval(beta, n)
+        s_star = hi / 2 if hi is not None else (lo / 2 if lo is not None else sp.Integer(1))
+        s_star = one_fraction(s_star)
+        gamma = (beta + s_star * n).applyfunc(one_fraction)  # (m, 1): another member of the family
+        line = beta + s * n  # (m, 1), every member
+        along = all(x == 0 for x in (U.T * line - zf).applyfunc(lambda x: one_fraction(sp.expand(x))))
+        sums = one_fraction(sp.expand(sp.Add(*line))) == 1
     else:
-        figure = fig.grouped_bars(words, [("beta", beta_num), ("gamma", gamma_num)], "weight")
-    values = [Value("values", V_num, V), Value("weights", alpha_num, alpha), Value("output", z_num, z),
-              Value("recovered_weights", to_numeric(coords.particular).ravel(), coords.particular),
-              Value("flat_values", F_num, F), Value("flat_weights", beta_num, beta), Value("flat_output", zf_num, zf),
-              Value("family_direction", to_numeric(n).ravel(), n), Value("family_interval", [float(lo), float(hi)],
-                                                                           [lo, hi]),
-              Value("other_weights", gamma_num, gamma)]
-    word = words[t]
-    sections = [
-        "## The question\n\n"
-        f"The page asks: if the attention output for a word is the sum $\\sum_i \\alpha_i v^{{<i>}}$, doesn't the "
-        "sum lose which other words mattered? Two different weightings could give the same vector. Here the "
-        f"sentence is *{' '.join(words)}*, the word under consideration is *{word}* ($q = v^{{<{t}>}}$, keys = "
-        "values), and the weights are the page's $\\exp(q \\cdot k^{<i>}) / \\sum_j \\exp(q \\cdot k^{<j>})$.\n",
-        "## When the weights can be read back\n\n"
-        f"With the embeddings ${', '.join(f'v^{{<{i}>}} = {tuple_tex(V.row(i))}' for i in range(m))}$ the output is "
-        f"$z = {tuple_tex(z)}$. Weights that sum to one and give $z$ solve $V^\\top c = z$, $\\sum_i c_i = 1$: "
-        f"{m} unknowns, {V.cols + 1} equations. The values are affinely independent, so the solution is unique, "
-        "and it is exactly the attention weights:\n"
-        + display(rf"c = \alpha = {column(alpha)} \approx {column(to_numeric(alpha).ravel(), fmt=decimal)}"),
-        "## When they cannot\n\n"
-        f"Put the same words in $\\mathbb{{R}}^{{{F.cols}}}$: "
-        f"${', '.join(f'u^{{<{i}>}} = {tuple_tex(F.row(i))}' for i in range(m))}$ (rows of $U$). Now $m = {m} > d + 1 = "
-        f"{F.cols + 1}$, and the direction $n = {tuple_tex(n)}$ changes neither the sum of the weights nor the "
-        "output. Every\n"
-        + display(rf"\beta + s\, n, \qquad {tex(lo)} < s < {tex(hi)}")
-        + "\nis a strictly positive distribution with the same output, and each of them is the softmax of some "
-        f"scores (its logarithms). At $s = {tex(s_star)}$:\n"
-        + display(rf"\beta \approx {column(beta_num, fmt=decimal)}, \qquad \gamma \approx "
-                  rf"{column(gamma_num, fmt=decimal)}, \qquad U^\top \beta = U^\top \gamma = {column(zf)}")
-        + "\n" + image("figures/distributions.svg", "distributions with the same output",
-                       "Figure 1. All distributions over the three words (the triangle). With 2-D embeddings the "
-                       "weights are pinned down; with 1-D embeddings every point of the red segment gives the "
-                       "same output.") + "\n",
-        "## The answer\n\n"
-        "Yes, the sum alone can lose which words mattered: exactly when the values are affinely dependent, which "
-        "is unavoidable once there are more words than dimensions plus one. But the layer does not throw the "
-        "weights away. **The weights are themselves an output of the layer**: `vecmix.attention` returns "
-        "$A$ beside $Z$, and in a transformer they are recomputed from the query and keys whenever they are "
-        "needed. Which words mattered is recorded in $q \\cdot k^{<i>}$ and in $A$, not in $z$; $z$ is what the "
-        "next layer receives.\n",
+        n, lo, hi, s_star, gamma, along, sums = None, None, None, None, None, False, False
+    realisable = [_realisable(p, lifted.null_space) for p in (beta, gamma) if p is not None]
+
+    # (b) continued: keys that differ from the values, two queries, one output.
+    Z2, A2 = exact_attention(Q2, K2, U, scale=1)  # both queries at once: (2, d'), (2, m)
+    Z2 = Z2.applyfunc(one_fraction)
+    pair = not exact_equal(A2.row(0), A2.row(1)) and exact_equal(Z2.row(0), Z2.row(1))
+    lifted_K2 = K2.row_join(sp.ones(m, 1))  # (m, d_k + 1)
+    blind = [j for j in range(lifted_K2.cols) if not in_span(U.row_join(sp.ones(m, 1)).T, lifted_K2[:, j])]
+
+    numeric, err = _numeric(V, t, U, Q2, K2, (alpha, z, beta, zf, A2, Z2))
+    claims = [
+        Claim("output-mixes-values", "the output mixes the values v_i = (e_i + PE_i) W_v, not the word embeddings: "
+              "z = (sum_i alpha_i x_i) W_v, which differs from sum_i alpha_i e_i", COMMENTS,
+              "z = (sum alpha_i x_i) W_v exactly; z != sum alpha_i e_i",
+              ("z = (sum alpha_i x_i) W_v" if through_W else "z differs from (sum alpha_i x_i) W_v")
+              + ("; z differs from sum alpha_i e_i" if not_words else "; z = sum alpha_i e_i: the values are the "
+                 "word embeddings here"), through_W and not_words, True),
+        Claim("extremes-differ", f"nearly all the weight on word {ends[0] + 1} or on word {ends[1] + 1} gives two "
+              f"different outputs, near v_{ends[0] + 1} and near v_{ends[1] + 1}", QUESTION,
+              "z^(a) != z^(b); |z^(p) - v_p| <= (1 - alpha_p) max_i |v_i - v_p|",
+              _extremes_text(extremes, ends, apart, near, V), apart and close, True),
+        Claim("recoverable", f"with these values in R^{V.cols} the weights are read back from z exactly", QUESTION,
+              "the only c with V^T c = z, sum c = 1, is alpha",
+              "unique, equal to alpha" if recovered else f"a family of dimension {coords.dimension}", recovered, True),
+        Claim("not-recoverable", f"with the flat values ({m} words in R^{U.cols}) a family of distributions gives the "
+              "same output", QUESTION, f"dimension m - rank[U | 1] = {m - lifted.rank} >= 1",
+              f"dimension {family.dimension}", family.dimension == m - lifted.rank >= 1, True),
+        Claim("whole-family", "every beta + s n is a distribution with the same output: positive for s in (lo, hi), "
+              "summing to 1 and giving z for every s", QUESTION, "sum and U^T (beta + s n) - z identically 0 in s",
+              _family_text(along, sums, lo, hi, n), along and sums, True),
+        Claim("other-member-not-realisable", "with keys = values (003), beta is the attention of q = u_t but the other "
+              "member gamma is the attention of no query: log gamma is not affine in the keys", ANSWER,
+              "w . log beta = 0 and w . log gamma != 0 for the dependencies w of [U | 1]",
+              _realisable_text(realisable), realisable == [True, False], True),
+        Claim("two-queries-one-output", "with keys that differ from the values, two queries give different "
+              "attention distributions and exactly the same output", QUESTION,
+              "alpha != alpha', U^T alpha = U^T alpha'",
+              _pair_text(A2, Z2), pair, True),
+        Claim("numeric-agrees", "numpy's weights and outputs (full weights path and default blocked path) agree with "
+              "the exact ones", ANSWER, "max difference <= 1e-12", error_text(err), err <= TOLERANCE, False),
     ]
-    intro = f"*Answers* the question of {cite('003', 'question and answer')}, on its sentence *i love sushi*."
-    return LabResult("identifiability", TITLE, intro, sections, claims, values, {"distributions.svg": figure}, [
-        "The page leaves the embeddings abstract; these small illustrative ones are the lab's choice, and the scores "
-        "follow the page's formula exp(q . k) without the 1/sqrt(d_k) scale."])
+    figures = {"distributions.svg": _figure(words, alpha, beta, gamma, n, lo, hi, U, K2, numeric, V.cols)}
+    values = [Value("word_embeddings", to_numeric(e), e), Value("positions", to_numeric(PE), PE),
+              Value("values", to_numeric(V), V), Value("weights", numeric["alpha"], alpha),
+              Value("output", to_numeric(z).ravel(), z),
+              Value("extreme_outputs", [to_numeric(ez).ravel() for _, ez, _ in extremes],
+                    [ez for _, ez, _ in extremes]),
+              Value("flat_values", to_numeric(U), U), Value("flat_weights", numeric["beta"], beta),
+              Value("flat_output", to_numeric(zf).ravel(), zf), Value("family_dimension", family.dimension),
+              Value("other_weights", None if gamma is None else to_numeric(gamma).ravel(), gamma),
+              Value("other_keys_weights", numeric["A2"], A2), Value("other_keys_outputs", to_numeric(Z2), Z2)]
+    sections = _sections(dict(
+        words=words, e=e, PE=PE, X=X, V=V, W_v=W_v, t=t, alpha=alpha, z=z, not_words=not_words, U=U, ends=ends,
+        extremes=extremes, lam=lam,
+        recovered=recovered, coords=coords, beta=beta, zf=zf, n=n, lo=lo, hi=hi, s_star=s_star, gamma=gamma,
+        numeric=numeric, lifted=lifted, realisable=realisable, K2=K2, Q2=Q2, A2=A2, Z2=Z2, blind=blind))
+    intro = (f"*Answers* the question of {cite_part('003', 'the question, the answer and its comments')}, on its "
+             f"sentence *{' '.join(words)}*.")
+    return LabResult("identifiability", TITLE, intro, sections, claims, values, figures, [
+        "003 leaves the embeddings abstract; the word embeddings, positional encodings (small rationals standing in "
+        "for the sinusoids of the `positional_encoding` lab), W_v and the keys are the lab's choice.",
+        "The scores follow 003's formula exp(q . k), without the 1/sqrt(d_k) of 002; a scale would only rescale q.",
+        "003 numbers the words from 0 (v^<0> = i, v^<1> = love, v^<2> = sushi); this report numbers them from 1, so "
+        "003's q = v^<1> is q = v_2 here, and lab.query_position and lab.extremes count from 1."])
+
+
+def _same_shape(M, like, key):
+    if M.shape != like.shape:
+        raise VecmixError(f"{key} has shape {M.shape} but lab.embeddings has {like.shape}: one per word")
+    return M
+
+
+def _position(p, key, m):
+    if isinstance(p, bool) or not isinstance(p, int) or not 1 <= p <= m:
+        raise VecmixError(f"{key} = {p!r} must be a word position from 1 to {m}")
+    return p - 1
+
+
+def _pair(value, key):
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise VecmixError(f"{key} must hold exactly two entries, got {value!r}")
+    return list(value)
+
+
+def _extreme(V, p, lam):
+    """(alpha, z, q): the scores lambda on word p and 0 elsewhere, through a query when the keys (= V) allow one."""
+    m = V.rows
+    target = sp.Matrix([lam if i == p else 0 for i in range(m)])  # the scores, up to a constant
+    found = solution_set(V.row_join(sp.ones(m, 1)).T, target)  # [V | 1] (q; c) = lambda e_p
+    if found.consistent:
+        q = found.particular[:V.cols, 0]  # (d_v, 1)
+        Z, A = exact_attention(q.T, V, V, scale=1)
+        return A.T, Z.T, q
+    alpha = exact_softmax(list(target))  # (m, 1): no query gives it; the weights themselves
+    return alpha, (V.T * alpha).applyfunc(one_fraction), None
 
 
 def _interval(beta, n):
-    """(lo, hi): the open interval of s for which beta + s n stays strictly positive (beta > 0, sum n = 0)."""
+    """(lo, hi): the open interval of s for which beta + s n > 0 (beta > 0); None where it is unbounded."""
     lows = [-b / c for b, c in zip(beta, n) if c > 0]
     highs = [-b / c for b, c in zip(beta, n) if c < 0]
-    lo = max(lows, key=lambda x: float(to_numeric(x)))
-    hi = min(highs, key=lambda x: float(to_numeric(x)))
-    return one_fraction(lo), one_fraction(hi)
+    lo = one_fraction(max(lows, key=lambda x: float(to_numeric(x)))) if lows else None
+    hi = one_fraction(min(highs, key=lambda x: float(to_numeric(x)))) if highs else None
+    return lo, hi
 
 
-def _short(x):
-    return f"{float(to_numeric(x)):.3f}"
+def _realisable(p, dependencies):
+    """Whether log p is affine in the keys: prod p_i^(w_i) = 1 for every integer dependency w of [K | 1]."""
+    for w in dependencies:
+        scale = sp.ilcm(*[x.q for x in w])
+        w = [int(x * scale) for x in w]  # integers, same direction
+        plus = sp.Mul(*(x**c for x, c in zip(p, w) if c > 0))
+        minus = sp.Mul(*(x**-c for x, c in zip(p, w) if c < 0))
+        if not is_zero(plus - minus):
+            return False
+    return True
 
 
-def _err(*pairs):
-    return max(float(np.max(np.abs(np.ravel(a) - to_numeric(b).ravel()))) for a, b in zip(pairs[::2], pairs[1::2]))
+def _numeric(V, t, U, Q2, K2, exact):
+    """numpy's weights (full path) and the largest difference from the exact ones, blocked path included."""
+    alpha, z, beta, zf, A2, Z2 = exact
+    V_n, U_n, Q2_n, K2_n = (to_numeric(M) for M in (V, U, Q2, K2))
+    runs = [(V_n[t], V_n, V_n, alpha, z), (U_n[t], U_n, U_n, beta, zf), (Q2_n, K2_n, U_n, A2, Z2)]
+    out, err = {}, 0.0
+    for name, (q, K, W, a, zz) in zip(("alpha", "beta", "A2"), runs):
+        z_full, a_num = attention(q, K, W, scale=1.0, weights=True)
+        z_blocked = attention(q, K, W, scale=1.0)
+        want_a, want_z = to_numeric(a).reshape(a_num.shape), to_numeric(zz).reshape(z_full.shape)
+        err = max(err, float(np.max(np.abs(a_num - want_a))), float(np.max(np.abs(z_full - want_z))),
+                  float(np.max(np.abs(z_blocked - want_z))))
+        out[name] = a_num
+    return out, err
+
+
+def _extremes_text(extremes, ends, apart, near, V):
+    gap = float(np.linalg.norm(to_numeric(extremes[0][1] - extremes[1][1])))
+    words = " and ".join(f"|z^({p + 1}) - v_{p + 1}| = {decimal(x, 4)}" for p, x in zip(ends, near))
+    how = "; a query gives each" if all(q is not None for _, _, q in extremes) else "; no query gives both"
+    return (f"|z^({ends[0] + 1}) - z^({ends[1] + 1})| = {decimal(gap)}; " if apart else "the two outputs are equal; ") \
+        + words + how
+
+
+def _family_text(along, sums, lo, hi, n):
+    if n is None:
+        return "no family: the output pins the distribution down"
+    bounds = f"s in ({'-oo' if lo is None else decimal(float(to_numeric(lo)))}, " \
+             f"{'oo' if hi is None else decimal(float(to_numeric(hi)))})"
+    return (f"output {'identically z' if along else 'changes with s'}, "
+            f"sum {'identically 1' if sums else 'changes with s'}; {bounds}")
+
+
+def _realisable_text(realisable):
+    if len(realisable) < 2:
+        return "no other member: the family is a single point"
+    said = ("realisable", "not realisable")
+    return f"beta {said[not realisable[0]]}, gamma {said[not realisable[1]]}"
+
+
+def _pair_text(A2, Z2):
+    same_w = exact_equal(A2.row(0), A2.row(1))
+    same_z = exact_equal(Z2.row(0), Z2.row(1))
+    shown = [sp.sstr(tuple(Z2.row(i))) for i in range(2)]
+    return f"weights {'equal' if same_w else 'different'}; outputs {shown[0]} and {shown[1]} " \
+        f"{'equal' if same_z else 'different'} (exact)"
+
+
+def _figure(words, alpha, beta, gamma, n, lo, hi, U, K2, numeric, d_v):
+    """The triangle of distributions over three words (or bars for other sentence lengths)."""
+    points = [(f"attention weights, values in R^{d_v}", numeric["alpha"]),
+              (f"attention weights β, values in R^{U.cols}", numeric["beta"])]
+    if gamma is not None:
+        points.append(("another distribution γ, same output", to_numeric(gamma).ravel()))
+    if len(words) != 3:
+        return fig.grouped_bars(words, points, "weight")
+    lines = []
+    if n is not None and lo is not None and hi is not None:
+        lines.append(("every distribution with β's output", np.array([to_numeric(beta + x * n).ravel()
+                                                                     for x in (lo, hi)])))
+    q = np.sinh(np.linspace(-5, 5, 201))  # queries from about -74 to 74, dense near 0
+    for label, K in (("what a query can produce, keys = values", U), ("what a query can produce, other keys", K2)):
+        if K.cols == 1:
+            s = q[:, np.newaxis] * to_numeric(K).ravel()  # (201, m) scores
+            w = np.exp(s - s.max(axis=1, keepdims=True))
+            lines.append((label, w / w.sum(axis=1, keepdims=True)))
+    return fig.simplex_lines_figure(words, points, lines)
+
+
+def _sections(v):
+    """The report's prose, from the named results ``v`` of the run."""
+    words, e, PE, X, V, W_v, t, alpha, z, U = (v[k] for k in ("words", "e", "PE", "X", "V", "W_v", "t", "alpha",
+                                                              "z", "U"))
+    m = len(words)
+    word = words[t]
+    rows = [[f"{i + 1} {w}", f"${tuple_tex(e.row(i))}$", f"${tuple_tex(PE.row(i))}$", f"${tuple_tex(X.row(i))}$",
+             f"${tuple_tex(V.row(i))}$"] for i, w in enumerate(words)]
+    ends, extremes, lam = v["ends"], v["extremes"], v["lam"]
+    ext_rows = [[f"{p + 1} {words[p]}", decimal(float(to_numeric(ea[p])), 5),
+                 f"${tuple_tex(to_numeric(ez).ravel(), decimal)}$",
+                 f"${tuple_tex(V.row(p))}$", "none" if q is None else f"${tuple_tex(q)}$"]
+                for p, (ea, ez, q) in zip(ends, extremes)]
+    beta, zf, n, lo, hi, gamma = (v[k] for k in ("beta", "zf", "n", "lo", "hi", "gamma"))
+    lifted = v["lifted"]
+    out = [
+        "## The question\n\n"
+        f"The asker of 003 writes the attention for a word as $\\sum_i \\frac{{\\exp(q \\cdot k^{{<i>}})}}"
+        "{\\sum_j \\exp(q \\cdot k^{<j>})} v^{<i>}$ and asks: doesn't the sum lose which words mattered? Two "
+        "extremes, the output depending almost entirely on one word or almost entirely on the next, might give the "
+        f"same vector. The answer takes the sentence *{' '.join(words)}* with the word under consideration "
+        f"*{word}*: $q = v_{{{t + 1}}}$ (003's $v^{{<{t}>}}$; 003 numbers words from 0, this report from 1), keys "
+        "equal to the values, scores $q \\cdot k_i$ with no scale. Two questions have to be kept apart: **(a)** "
+        "which attention distributions give the same output, and **(b)** which of those the layer can actually "
+        "produce, for some query, with these keys.\n",
+        "## Three embeddings of each word\n\n"
+        "The answer's comments separate three spaces: the word embedding $e$ (where word2vec-style analogies "
+        "live), the positionally encoded $x = e + PE$, and the value $v = x W_v$ that attention mixes:\n"
+        + display(f"W_v = {matrix(W_v)}") + "\n"
+        + table(["word", "$e$", "$PE$", "$x = e + PE$", "$v = x W_v$"], rows)
+        + f"\n\nThe output for *{word}* is a mixture of the values, "
+        f"$z = \\sum_i \\alpha_i v_i = (\\sum_i \\alpha_i x_i) "
+        f"W_v = {tuple_tex(z)}$ with $\\alpha = {tuple_tex(alpha)}$: it lives where the values live. "
+        + ("The same weights applied to the word embeddings give another vector, so $z$ is not a mixture of word "
+           "embeddings.\n" if v["not_words"] else "Here the same weights applied to the word embeddings give $z$ "
+           "too: these values act like the word embeddings (as they are exactly when there is no positional "
+           "encoding and $W_v = I$).\n"),
+        "## The two extremes\n\n"
+        f"Put the score $\\lambda = {tex(lam)}$ on one word and $0$ on the others ("
+        + ("with these keys a query does it, up to a constant that softmax ignores" if all(
+            q is not None for _, _, q in extremes) else "with these keys no query does it for every word; the "
+           "weights are taken as they are") + "):\n\n"
+        + table(["favoured word", "its weight", "output $z$", "its value", "a query giving it"], ext_rows)
+        + "\n\nEach output sits next to the favoured word's value, within $(1 - \\alpha_p) \\max_i \\lVert v_i - v_p "
+        "\\rVert$. Exactly, the two weight vectors differ only on the two favoured words, so "
+        "$z^{(a)} - z^{(b)} = \\frac{e^{\\lambda} - 1}{m - 1 + e^{\\lambda}} (v_a - v_b)$: the two extremes give "
+        "the same output only if the two words have the same value.\n",
+        "## (a) Reading the weights back\n\n"
+        f"Weights that sum to one and give $z$ solve $V^\\top c = z$, $\\sum_i c_i = 1$: {m} unknowns, "
+        f"{V.cols + 1} equations. "
+        + ("The values are affinely independent, so the solution is unique and it is the attention weights:\n"
+           + display(rf"c = \alpha = {column(alpha)} \approx {column(to_numeric(alpha).ravel(), fmt=decimal)}")
+           if v["recovered"] else
+           f"These values are affinely dependent: a family of dimension {v['coords'].dimension} gives $z$.\n"),
+    ]
+    if n is not None:
+        gap = f"{tex(lo) if lo is not None else NEG_INF} < s < {tex(hi) if hi is not None else POS_INF}"
+        out.append(
+            "## (a) When the sum forgets\n\n"
+            f"Give the same words 1-D values $u = {tuple_tex(U)}$ (rows of $U$) and attend from *{word}* again, "
+            f"$q = u_{{{t + 1}}}$, keys = values. Now $m = {m} > d + 1 = {U.cols + 1}$, and the direction "
+            f"$n = {tuple_tex(n)}$ changes neither the sum of the weights nor the output. Every\n"
+            + display(rf"\beta + s n, \qquad {gap}")
+            + f"\nis a strictly positive distribution with the same output $z = {tuple_tex(zf)}$; at $s = "
+            f"{tex(v['s_star'])}$ it is $\\gamma$:\n"
+            + display(rf"\beta \approx {column(v['numeric']['beta'], fmt=decimal)}, \qquad \gamma \approx "
+                      rf"{column(to_numeric(gamma).ravel(), fmt=decimal)}, \qquad U^\top \beta = U^\top \gamma = "
+                      rf"{column(zf)}"))
+    dep = ", ".join(f"$w = {tuple_tex(w)}$" for w in lifted.null_space) or "none"
+    out += [
+        "## (b) Which of them can a query produce?\n\n"
+        "A distribution is the attention of some query exactly when $\\log \\alpha_i = q \\cdot k_i + c$ for every "
+        "$i$: $\\log \\alpha$ lies in the column span of $[K \\mid 1]$. Equivalently $w \\cdot \\log \\alpha = 0$, "
+        "i.e. $\\prod_i \\alpha_i^{w_i} = 1$, for every dependency $w$ of the rows $(k_i, 1)$. With keys = values "
+        f"$u$ here the dependencies are {dep}. $\\beta$ passes (it is the attention of $q = u_{{{t + 1}}}$); "
+        + ("$\\gamma$ does not: no query produces it. " if v["realisable"] == [True, False] else
+           "the test does not separate them here. ")
+        + "This is no accident of the numbers. If two queries $q, q'$ gave distributions $\\alpha \\ne \\alpha'$ with "
+        "the same output, then $\\sum_i (\\alpha_i - \\alpha'_i)(\\log \\alpha_i - \\log \\alpha'_i)$, which is the "
+        "sum of the two Kullback-Leibler divergences and so positive, would equal $(q - q') \\cdot (z - z') = 0$, "
+        "since with keys equal to the values $\\log \\alpha_i - \\log \\alpha'_i = (q - q') \\cdot v_i + c$. **So in "
+        "003's setting the output does determine the attention distribution**: summing loses nothing the layer "
+        "could have produced. More generally this holds whenever every column of $[K \\mid 1]$ lies in the column "
+        "span of $[V \\mid 1]$.\n",
+        "## (b) Keys that see what the values miss\n\n"
+        "In a transformer the keys and the values come from different maps ($W_k \\ne W_v$). Keep the values $u$ "
+        f"but take the keys $k = {tuple_tex(v['K2'])}$: "
+        + (f"column {', '.join(str(j + 1) for j in v['blind'])} of $[K \\mid 1]$ lies outside the column span of "
+           "$[U \\mid 1]$, so the argument above no longer applies. " if v["blind"] else
+           "every column of $[K \\mid 1]$ lies in the column span of $[U \\mid 1]$, so the argument above applies. ")
+        + f"The queries ${tuple_tex(v['Q2'].row(0))}$ and ${tuple_tex(v['Q2'].row(1))}$ give\n"
+        + display(rf"\alpha = {column(v['A2'].row(0))}, \qquad \alpha' = {column(v['A2'].row(1))}, \qquad "
+                  rf"U^\top \alpha = {tex(v['Z2'][0, 0]) if U.cols == 1 else tuple_tex(v['Z2'].row(0))}, \quad "
+                  rf"U^\top \alpha' = {tex(v['Z2'][1, 0]) if U.cols == 1 else tuple_tex(v['Z2'].row(1))}")
+        + "\nThe key asks \"is it *love*?\", a question the values cannot see: moving weight from *love* to *i* "
+        "and *sushi* equally leaves the average position unchanged. Here two realisable distributions share one "
+        "output, and the asker's worry is real.\n\n"
+        + image("figures/distributions.svg", "distributions with the same output",
+                "Figure 1. All distributions over the three words (the triangle). The thick segment holds every "
+                "distribution with β's output (a); the curves hold what some query can produce (b): with keys = "
+                "values the curve crosses the segment only at β; with the other keys the whole line through the "
+                "middle gives one output."),
+        "## The answer\n\n"
+        "The sum alone loses which words mattered only in a restricted sense. Among *all* distributions, many give "
+        "one output once the values are affinely dependent (more words than dimensions plus one). Among the "
+        "distributions the layer can produce, the output pins the weights down when the keys see nothing the "
+        "values do not, as when keys equal values in 003's answer, and not otherwise. Near-one-hot weights on two "
+        "different words give outputs near two different values. And the layer does not throw the weights away: "
+        "**they are an output too** (`vecmix.attention(..., weights=True)` returns $A$ beside $Z$), recomputed "
+        "from $q \\cdot k_i$ whenever they are needed, while $z$, a mixture of values rather than word "
+        "embeddings, is what the next layer receives.\n",
+    ]
+    return out
 
 
 # Exercises: graded by pytest (python -m labs.exercises identifiability)
 
 LAB = "identifiability"
-U = sp.Matrix([[0], [sp.Rational(1, 2)], [1]])  # i, love, sushi in R^1
+U1 = sp.Matrix([[0], [sp.Rational(1, 2)], [1]])  # i, love, sushi in R^1
 
 
 def _distribution_pair(c):
@@ -200,16 +466,17 @@ def _distribution_pair(c):
 
 
 EXERCISES = [
-    Exercise(LAB, "two_distributions", "The words i, love, sushi are embedded in R^1 as u = (0, 1/2, 1). Give two "
+    Exercise(LAB, "two_distributions", "The words i, love, sushi have the 1-D values u = (0, 1/2, 1). Give two "
              "different weight vectors (each nonnegative, summing to 1) with the same output, as [[...], [...]].",
              satisfies((_distribution_pair, "give two rows of three nonnegative weights, each row summing to 1."),
                        (lambda c: c.row(0) != c.row(1), "the two weight vectors must be different."),
-                       (lambda c: U.T * c.row(0).T == U.T * c.row(1).T, "these two give different outputs.")),
+                       (lambda c: U1.T * c.row(0).T == U1.T * c.row(1).T, "these two give different outputs.")),
              "[[1/2, 0, 1/2], [0, 1, 0]]", also=("[[1/4, 1/2, 1/4], [1/3, 1/3, 1/3]]",),
-             wrong={"[[1, 0, 0], [0, 0, 1]]": "different outputs", "[[1/2, 0, 1/2], [1/2, 0, 1/2]]": "must be different",
+             wrong={"[[1, 0, 0], [0, 0, 1]]": "different outputs",
+                    "[[1/2, 0, 1/2], [1/2, 0, 1/2]]": "must be different",
                     "[[1, -1, 1], [0, 1, 0]]": "nonnegative"},
              hint="love sits halfway between i and sushi.", points=2, source="003"),
-    Exercise(LAB, "recover_weights", "With embeddings v1 = (1, 0), v2 = (0, 1), v3 = (1, 1), an attention output is "
+    Exercise(LAB, "recover_weights", "With values v1 = (1, 0), v2 = (0, 1), v3 = (1, 1), an attention output is "
              "z = (2/3, 2/3). Give the weights (summing to 1) that produced it.",
              exact([sp.Rational(1, 3)] * 3, "the weights"), "[1/3, 1/3, 1/3]",
              wrong={"[2/3, 2/3, 0]": "not right", "[0.333, 0.333, 0.333]": "not exact"},
@@ -218,9 +485,19 @@ EXERCISES = [
              "sum of the weights nor the output: n1 + n2 + n3 = 0 and 0 n1 + n2/2 + n3 = 0.",
              satisfies(vector(3, "n"), (lambda n: any(x != 0 for x in n), "n must not be zero."),
                        (lambda n: sum(n) == 0, "n changes the sum of the weights."),
-                       (lambda n: (U.T * n)[0] == 0, "n changes the output.")),
+                       (lambda n: (U1.T * n)[0] == 0, "n changes the output.")),
              "[1, -2, 1]", also=("[-1/2, 1, -1/2]",), wrong={"[1, -1, 0]": "changes the output",
                                                              "[1, 1, 1]": "changes the sum"}, source="003"),
+    Exercise(LAB, "which_is_attention", "Keys = values = u = (0, 1/2, 1) and scores q k_i (no scale). The weight "
+             "vectors (1/4, 1/2, 1/4) and (1/3, 1/3, 1/3) both give the output 1/2. Give the one that is the "
+             "attention of some query q.", exact([sp.Rational(1, 3)] * 3, "the weights"), "[1/3, 1/3, 1/3]",
+             wrong={"[1/4, 1/2, 1/4]": "not right"},
+             hint="the weights are proportional to (1, r, r^2) with r = exp(q/2): is alpha2^2 = alpha1 alpha3?",
+             points=2, source="003"),
+    Exercise(LAB, "keys_apart", "The values stay u = (0, 1/2, 1) but the keys are k = (0, 1, 0) (scores q k_i). Give "
+             "the output z as an expression in the query q.", exact(sp.Rational(1, 2), "z"), "1/2",
+             also=("(exp(q)/2 + 1)/(exp(q) + 2)",), wrong={"exp(q)/(exp(q) + 2)": "not right", "1": "not right"},
+             symbols=("q",), hint="the weights are (1, e^q, 1)/(2 + e^q).", source="003"),
     Exercise(LAB, "weights_are_an_output", "For one query, m = 3 keys and values in R^2, the attention layer gives "
              "the output z and the weights alpha. Give [the number of entries of z, the number of entries of alpha].",
              exact([2, 3], "the counts"), "[2, 3]", wrong={"[2, 0]": "not right"},

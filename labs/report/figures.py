@@ -217,6 +217,39 @@ def simplex_figure(corners, points, segment=None):
     return fig
 
 
+def simplex_lines_figure(corners, points, lines):
+    """Distributions over three items in their triangle, with curves or segments of distributions.
+
+    ``points`` is a list of (label, p (3,)); ``lines`` a list of (label, P (k, 3)) drawn as
+    polylines through the k distributions P (a segment is k = 2, a sampled curve more).
+
+    >>> f = simplex_lines_figure(["a", "b", "c"], [("uniform", np.ones(3) / 3)],
+    ...                          [("an edge", np.array([[1.0, 0, 0], [0, 1.0, 0]]))])
+    >>> len(f.axes)
+    1
+    """
+    vertices = np.array([[0.0, 0.0], [1.0, 0.0], [0.5, np.sqrt(3) / 2]])  # (3, 2)
+    fig = new_figure((5.6, 5.6))
+    ax = fig.add_subplot()
+    ax.fill(vertices[:, 0], vertices[:, 1], color="#f3f3f3", edgecolor="#999999")
+    for name, v, offset in zip(corners, vertices, ((-14, -14), (6, -14), (-6, 8))):
+        ax.annotate(name, v, textcoords="offset points", xytext=offset, fontsize=11)
+    styles = ("-", "--", ":", "-.")
+    for k, (label, P) in enumerate(lines):
+        xy = np.asarray(P, dtype=float) @ vertices  # (k, 3) @ (3, 2) -> (k, 2)
+        ax.plot(xy[:, 0], xy[:, 1], color=COLORS[(k + 3) % len(COLORS)], lw=4 if len(P) == 2 else 2.2,
+                linestyle=styles[k % len(styles)], alpha=0.8, label=label)
+    for k, (label, p) in enumerate(points):
+        xy = np.asarray(p, dtype=float) @ vertices  # (3,) @ (3, 2) -> (2,)
+        ax.plot(*xy, marker=MARKERS[k % len(MARKERS)], markersize=11,
+                color=COLORS[k % len(COLORS)], linestyle="none", label=label)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.02), ncol=1, fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
 def heatmaps(panels, suptitle=None):
     """Attention-weight heatmaps side by side; ``panels`` is a list of (title, A, row_labels, col_labels).
 

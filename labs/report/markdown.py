@@ -126,3 +126,13 @@ def image(path, alt, caption):
     *Figure 1. The output z.*
     """
     return f"![{alt}]({path})\n\n*{caption}*"
+
+
+def cite_part(page, part):
+    """A full citation of a named part of a source page without numbered sections (003 is a question and answers).
+
+    >>> cite_part("003", "the answer")
+    '**Why sum the softmax-weighted values? (Q&A)** (`003_188c77765dbd8ce2.txt`, the answer)'
+    """
+    title, filename = SOURCES[page]
+    return f"**{title}** (`{filename}`, {part})"

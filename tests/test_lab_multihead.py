@@ -1,0 +1,115 @@
+"""The multihead lab: vecmix against the lab's own head-by-head products, and the mechanism against the block."""
+
+import json
+import re
+
+import numpy as np
+import pytest
+from omegaconf import OmegaConf
+
+from labs.catalogue import multihead
+from labs.claims.faults import FAULTS, injected
+from labs.falsify import falsify
+from labs.reproduce import build, compose_lab
+
+
+def params(overrides=()):
+    return OmegaConf.to_container(compose_lab("multihead", list(overrides)).lab, resolve=True)
+
+
+@pytest.fixture(scope="module")
+def default():
+    files, result = build(compose_lab("multihead"))
+    return json.loads(files["results.json"]), result, files["report.md"].decode()
+
+
+def test_every_claim_has_a_counter_case_that_flips_it(default):
+    _, result, _ = default
+    assert set(multihead.COUNTER_CASES) == {c.id for c in result.claims}
+    outcomes = falsify("multihead")
+    assert all(o.flipped for o in outcomes), [(o.claim, o.detail) for o in outcomes if not o.flipped]
+
+
+@pytest.mark.parametrize("name, claim", [
+    ("heads-reversed", "numeric-agrees"),  # (heads-share-projections, exact-heads-reversed: the falsify test above)
+    ("head-scale-d_model", "numeric-agrees"),
+    ("exact-scale-missing", "heads-match-explicit"),
+    ("mixes-keys", "numeric-agrees"),
+    ("in-span-always", "attention-is-not-the-block"),  # the block check needs a non-member
+])
+def test_faults_are_noticed(name, claim):
+    with injected(FAULTS[name]):
+        result = multihead.run(params())
+    assert not {c.id: c.holds for c in result.claims}[claim]
+
+
+def heads_in_numpy(doc):
+    X = np.array(doc["values"]["embeddings"]["numeric"])
+    W_q, W_k, W_v = (np.array(doc["values"][k]["numeric"]) for k in ("W_q", "W_k", "W_v"))  # (h, d_model, d_head)
+    A = []
+    for j in range(len(W_q)):
+        S = (X @ W_q[j]) @ (X @ W_k[j]).T / np.sqrt(W_q.shape[2])  # each head scaled by its own d_head
+        e = np.exp(S - S.max(axis=1, keepdims=True))
+        A.append(e / e.sum(axis=1, keepdims=True))
+    return X, W_v, np.array(A)
+
+
+def test_each_head_is_a_softmax_of_its_own_scaled_scores(default):
+    doc, _, _ = default
+    X, W_v, A = heads_in_numpy(doc)
+    for j in range(len(A)):
+        np.testing.assert_allclose(doc["values"][f"head{j + 1}_weights"]["numeric"], A[j], atol=1e-12)
+        np.testing.assert_allclose(doc["values"][f"head{j + 1}_output"]["numeric"], A[j] @ X @ W_v[j], atol=1e-11)
+    W_o = np.array(doc["values"]["W_o"]["numeric"])
+    concat = np.hstack([A[j] @ X @ W_v[j] for j in range(len(A))])  # (n, h d_head), heads in order
+    np.testing.assert_allclose(doc["values"]["output"]["numeric"], concat @ W_o, atol=1e-10)
+
+
+def test_attention_output_stays_in_the_span_and_the_block_output_leaves_it(default):
+    doc, _, _ = default
+    X, W_v, A = heads_in_numpy(doc)
+    W_o = np.array(doc["values"]["W_o"]["numeric"])
+    d = W_v.shape[2]
+    mapped = np.vstack([X @ W_v[j] @ W_o[j * d:(j + 1) * d] for j in range(len(A))])  # rows v_i^(j) W_o^(j)
+    basis = np.linalg.svd(mapped)[2][:np.linalg.matrix_rank(mapped)]  # (rank, d_model), orthonormal rows
+
+    def distance(M):
+        M = np.asarray(M)
+        return np.linalg.norm(M - M @ basis.T @ basis, axis=1)
+
+    assert distance(doc["values"]["output"]["numeric"]).max() < 1e-9
+    block = np.array(doc["values"]["block_output"]["numeric"])
+    assert distance(block).min() > 1e-3
+    np.testing.assert_allclose(block.mean(axis=1), 0, atol=1e-12)  # LayerNorm: each row centred...
+    np.testing.assert_allclose(block.std(axis=1), 1, atol=1e-12)  # ...and of unit standard deviation
+    flags = doc["values"]["in_span"]["numeric"]
+    assert all(flags["attention output y"]) and not any(flags["block output"])
+
+
+def test_report_shows_every_head_its_scale_projections_and_weights(default):
+    _, result, report = default
+    for j in (1, 2):
+        assert f"### Head {j}" in report and f"W_q^{{({j})}} =" in report and f"W_v^{{({j})}} =" in report
+        assert f"Q_{j} = " in report and f"K_{j} = " in report
+    assert report.count(r"1/\sqrt{d_{head}} = \frac{\sqrt{2}}{2}") == 2
+    assert "| query \\ key | 1 i | 2 love |" in report
+    assert not re.search(r"\\[,;!:]", report) and "}_t" not in report  # math that survives GitHub's parser
+    assert "0.9 BLEU" in report and "Table 3 rows (A)" in report  # the evidence, in prose
+    assert not any("BLEU" in c.statement for c in result.claims)  # and not faked as a check
+
+
+def test_causal_heads_put_no_weight_on_later_tokens():
+    files, result = build(compose_lab("multihead", ["lab.causal=true"]))
+    doc = json.loads(files["results.json"])
+    assert result.reproduced
+    for j in (1, 2):
+        A = np.array(doc["values"][f"head{j}_weights"]["numeric"])
+        assert (A[np.triu_indices(len(A), 1)] == 0).all() and (A[np.tril_indices(len(A))] > 0).all()
+
+
+def test_the_default_run_is_fast_enough():
+    import time
+
+    start = time.perf_counter()
+    multihead.run(params())
+    assert time.perf_counter() - start < 3.0  # about 1 s here; a guard against exact algebra blowing up
