@@ -48,7 +48,7 @@ def build(cfg, overrides=(), env=None):
     name = cfg.lab.name
     lab = LABS[name]
     result = lab.run(OmegaConf.to_container(cfg.lab, resolve=True))
-    result.counter_cases = getattr(lab, "COUNTER_CASES", {})
+    result.counter_cases = lab.COUNTER_CASES
     task = task_overrides(name, overrides)
     command = " ".join(shlex.quote(w) for w in ["python", "-m", "labs.reproduce", *task])
     env = env or environment()
