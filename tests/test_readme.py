@@ -36,7 +36,7 @@ def test_the_catalogue_lists_every_lab_and_every_config_key():
     for lab, module in LABS.items():
         assert re.search(rf"^\| \[`{lab}`\]\(reports/{lab}/report\.md\) \|", text, re.M), f"{lab} is not in the catalogue"
         keys = [f.name for f in dataclasses.fields(module.Config) if f.name != "name"]
-        rows = re.findall(rf"^\| `(?:lab\.)?(\w+)` \|.*$", text, re.M) if lab == "attention_basic" else \
+        rows = re.findall(r"^\| `(?:lab\.)?(\w+)` \|.*$", text, re.M) if lab == "attention_basic" else \
             re.findall(rf"^\| `{lab}` \|(.*)$", text, re.M)
         listed = set(rows) if lab == "attention_basic" else set(re.findall(r"`(\w+)`", " ".join(rows)))
         assert set(keys) <= listed, f"README does not describe {sorted(set(keys) - listed)} of {lab}"
