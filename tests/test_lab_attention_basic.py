@@ -3,11 +3,13 @@
 import json
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pytest
 import sympy as sp
+from helpers import lab_results
 
 from labs.report import writer
 from labs.reproduce import build, compose_lab, reproduce
@@ -16,9 +18,7 @@ from vecmix import VecmixError
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def results(overrides=()):
-    files, result = build(compose_lab("attention_basic", overrides), overrides)
-    return json.loads(files["results.json"]), result, files
+results = partial(lab_results, "attention_basic")
 
 
 @pytest.fixture(scope="module")

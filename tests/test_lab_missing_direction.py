@@ -1,16 +1,17 @@
 """The missing_direction lab: best linear vs best convex combination, reached vs approached, and its claims."""
 
-import json
+from functools import partial
 
 import numpy as np
 import pytest
 import sympy as sp
+from helpers import exact_column, lab_results
 from omegaconf import OmegaConf
 
 from labs.catalogue import LABS
 from labs.catalogue._geometry import cone_weights, is_nearest, nearest_in_hull, project_onto_span, widest_weights
 from labs.claims.faults import FAULTS, injected
-from labs.reproduce import build, compose_lab
+from labs.reproduce import compose_lab
 from vecmix import in_hull, in_span
 
 LAB = "missing_direction"
@@ -18,9 +19,7 @@ V = sp.Matrix([[1, 0, 1], [0, 1, 1], [2, -1, 1]])
 T = sp.Matrix([1, 1, 1])
 
 
-def results(overrides=()):
-    files, result = build(compose_lab(LAB, list(overrides)), list(overrides))
-    return json.loads(files["results.json"]), result, files
+results = partial(lab_results, LAB)
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +27,7 @@ def default():
     return results()
 
 
-def exact(doc, name):
-    return sp.Matrix([sp.Rational(x) for x in doc["values"][name]["exact"]])
+exact = exact_column
 
 
 def test_best_linear_and_best_convex_combinations_are_told_apart(default):

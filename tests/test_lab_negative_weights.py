@@ -1,14 +1,15 @@
 """The negative_weights lab: both directions of the hull test, a separating line, and a sign the output does not fix."""
 
-import json
+from functools import partial
 
 import pytest
 import sympy as sp
+from helpers import exact_column, lab_results
 from omegaconf import OmegaConf
 
 from labs.catalogue import LABS
 from labs.claims.faults import FAULTS, injected
-from labs.reproduce import build, compose_lab
+from labs.reproduce import compose_lab
 from vecmix import in_hull
 
 LAB = "negative_weights"
@@ -16,9 +17,7 @@ V = sp.Matrix([[1, sp.Rational(1, 5)], [sp.Rational(2, 5), sp.Rational(11, 10)],
                [sp.Rational(6, 5), sp.Rational(4, 5)]])  # the values of 000 §2
 
 
-def results(overrides=()):
-    files, result = build(compose_lab(LAB, list(overrides)), list(overrides))
-    return json.loads(files["results.json"]), result, files
+results = partial(lab_results, LAB)
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +25,7 @@ def default():
     return results()
 
 
-def exact(doc, name):
-    return sp.Matrix([sp.Rational(x) for x in doc["values"][name]["exact"]])
+exact = exact_column
 
 
 def test_default_claims_all_hold(default):

@@ -1,23 +1,22 @@
 """The redundant_values lab: the page's values were already dependent; weights summing to 1 stay unique."""
 
-import json
+from functools import partial
 
 import pytest
 import sympy as sp
+from helpers import lab_results
 from omegaconf import OmegaConf
 
 from labs.catalogue import LABS
 from labs.claims.faults import FAULTS, injected
-from labs.reproduce import build, compose_lab
+from labs.reproduce import compose_lab
 
 LAB = "redundant_values"
 V0 = sp.Matrix([[1, sp.Rational(1, 5)], [sp.Rational(2, 5), sp.Rational(11, 10)],
                 [sp.Rational(6, 5), sp.Rational(4, 5)]])  # the page's own values (000 §2)
 
 
-def results(overrides=()):
-    files, result = build(compose_lab(LAB, list(overrides)), list(overrides))
-    return json.loads(files["results.json"]), result, files
+results = partial(lab_results, LAB)
 
 
 @pytest.fixture(scope="module")

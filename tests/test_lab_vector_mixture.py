@@ -1,23 +1,22 @@
 """The vector_mixture lab: claims present for every input, the hull tested (not assumed), attention shown in full."""
 
-import json
+from functools import partial
 
 import numpy as np
 import pytest
 import sympy as sp
+from helpers import lab_results
 from omegaconf import OmegaConf
 
 from labs.catalogue import LABS
 from labs.claims.faults import FAULTS, injected
-from labs.reproduce import build, compose_lab
+from labs.reproduce import compose_lab
 
 LAB = "vector_mixture"
 FOUR_VALUES = ["lab.values=[[0,0],[1,0],[0,1],[2,2]]", "lab.weights=[0.25,0.25,0.25,0.25]", "lab.keys=null"]
 
 
-def results(overrides=()):
-    files, result = build(compose_lab(LAB, list(overrides)), list(overrides))
-    return json.loads(files["results.json"]), result, files
+results = partial(lab_results, LAB)
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,9 @@
 
 Shared by the labs of page 000 (vector_mixture, negative_weights, redundant_values,
 missing_direction). Values are the rows v_1..v_m of an exact matrix V (m x d); targets
-are exact rational columns. Nothing here calls vecmix's span or hull code: these are
-the lab's own computations, for claims that compare the two.
+are exact rational columns. Nothing here calls vecmix's span or hull code, except
+:func:`checked_hull`, which runs vecmix's hull test and checks its certificate here: the
+rest are the lab's own computations, for claims that compare the two.
 
 * :func:`project_onto_span`: the best linear combination (the orthogonal projection);
 * :func:`project_onto_affine_hull`: the best affine combination (weights summing to 1);
@@ -14,7 +15,8 @@ the lab's own computations, for claims that compare the two.
   weights can be; all of them are positive exactly when softmax weights (always > 0) can
   produce the point;
 * :func:`cone_weights`: the basic nonnegative weights (of any sum) that reach a point;
-* :func:`on_solution_set`: whether a coefficient vector lies on ``particular + span(directions)``.
+* :func:`on_solution_set`: whether a coefficient vector lies on ``particular + span(directions)``;
+* :func:`checked_hull`: vecmix's hull test, its certificate checked exactly.
 """
 
 import math
@@ -25,7 +27,7 @@ from math import comb
 import sympy as sp
 from sympy.polys.matrices import DomainMatrix
 
-from vecmix import VecmixError, is_zero
+from vecmix import VecmixError, in_hull, is_nonnegative, is_zero
 
 MAX_SUBSETS = 5000  # affinely independent subsets tried by the nearest-point search
 
@@ -223,3 +225,20 @@ def _spread(lam, S, m):
 def _solve(G, b):
     """x with G x = b for an invertible rational G (k x k); b may hold exact expressions."""
     return DomainMatrix.from_Matrix(G).convert_to(sp.QQ).inv().to_Matrix() * b  # (k, k) (k, 1) -> (k, 1)
+
+
+def checked_hull(V, z):
+    """(inside, observation): vecmix's hull test says z is inside and its certificate c holds exactly here.
+
+    The certificate must be nonnegative, sum to 1 and reach z (V^T c = z); a hull test that
+    says "inside" without a valid certificate does not count as inside.
+
+    >>> checked_hull(sp.Matrix([[0, 0], [1, 0], [0, 1]]), sp.Matrix([sp.Rational(1, 4), sp.Rational(1, 4)]))
+    (True, 'in_hull: inside, certificate checked')
+    """
+    inside, c = in_hull(V, z)
+    if not inside:
+        return False, "in_hull: outside"
+    valid = c is not None and all(is_nonnegative(x) for x in c) and is_zero(sp.Add(*c) - 1) and all(
+        is_zero(x) for x in V.T * c - z)  # (d, m) (m, 1) - (d, 1)
+    return valid, "in_hull: inside, certificate checked" if valid else "in_hull: inside, but its certificate fails"

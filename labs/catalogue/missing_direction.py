@@ -33,7 +33,6 @@ from vecmix import (
     exact_softmax,
     in_hull,
     in_span,
-    is_nonnegative,
     is_zero,
     one_fraction,
     solution_set,
@@ -45,9 +44,10 @@ from ..config.inputs import check_pairs, check_query_size, read_vector, read_vec
 from ..grading import Exercise, exact, satisfies, vector
 from ..report import LabResult, Value
 from ..report import figures as fig
-from ..report.markdown import cite, column, decimal, display, error_text, image, table, tex, tuple_tex
+from ..report.markdown import cite, column, decimal, display, error_text, image, table, tex, tuple_tex, tuple_text
 from ._geometry import (
     affine_dimension,
+    checked_hull,
     is_nearest,
     nearest_in_hull,
     primitive,
@@ -127,9 +127,9 @@ def run(params):
     Z_blocked = attention(Q_num, K_num, V_num)  # (n_q, d): the online softmax, no weights matrix
     num_err = max(float(np.max(np.abs(M - to_numeric(X)))) for M, X in ((Z_full, Z), (Z_blocked, Z), (A_num, A)))
     along = [[one_fraction((n.T * Z.row(i).T)[0]) for n in normals] for i in range(Q.rows)]  # (1, d) (d, 1)
-    outputs_in_hull = [_hull_certified(V, Z.row(i).T) for i in range(Q.rows)]
+    outputs_in_hull = [checked_hull(V, Z.row(i).T)[0] for i in range(Q.rows)]
 
-    n_text = ", ".join(tuple_str(n) for n in normals)
+    n_text = ", ".join(tuple_text(n) for n in normals)
     claims = [
         Claim("missing-direction", f"the {m} values span a proper subspace of R^{d}: a direction n orthogonal to "
               "every value exists, so n . (V^T w) = 0 for every weight vector w (symbols): no weighting creates it",
@@ -144,7 +144,7 @@ def run(params):
         Claim("best-linear", "the best linear combination is the projection p of t onto the span: t - p is "
               "orthogonal to every value, and |t - p| is vecmix's exact distance from t to the span", SOURCE,
               f"V (t - p) = 0, |t - p| = {sp.sstr(sp.sqrt(d_lin2))}",
-              f"p = {tuple_str(p_lin)}; V (t - p) {'= 0' if orthogonal else '!= 0'}; distance_to_span = "
+              f"p = {tuple_text(p_lin)}; V (t - p) {'= 0' if orthogonal else '!= 0'}; distance_to_span = "
               f"{sp.sstr(distance)}", orthogonal and is_zero(sp.expand(distance ** 2 - d_lin2)), True),
         Claim("residual-is-distance", "numpy's least-squares solution reaches the same point p, and its residual "
               "equals the exact distance", SOURCE, f"difference <= {TOLERANCE:g}", error_text(ls_err),
@@ -153,19 +153,19 @@ def run(params):
               "an affine combination of the values (weights summing to 1), let alone a convex one", "000 §7; 002 §5",
               "p outside the affine hull and outside the convex hull",
               f"in the affine hull: {'yes' if lin_in_affine else 'no'} (the nearest point of the affine hull is "
-              f"{tuple_str(p_aff)}); in the convex hull: {'yes' if lin_in_hull else 'no'}",
+              f"{tuple_text(p_aff)}); in the convex hull: {'yes' if lin_in_hull else 'no'}",
               not lin_in_affine and not lin_in_hull and p_aff != p_lin, True),
         Claim("nearest-convex", "the best convex combination, the point of the hull nearest t, is farther from t "
               "than p: (t - h) . (v_i - h) <= 0 for every value, and |t - h|^2 = |t - p|^2 + |p - h|^2", "002 §5",
               "h in the hull, nearest to t, |t - h| > |t - p|",
-              f"h = {tuple_str(p_conv)}, in the hull: {'yes' if conv_in_hull else 'no'}; nearest: "
+              f"h = {tuple_text(p_conv)}, in the hull: {'yes' if conv_in_hull else 'no'}; nearest: "
               f"{'yes' if is_nearest(V, t, p_conv) else 'no'}; |t - h| = {sp.sstr(sp.sqrt(d_conv2))} vs |t - p| = "
               f"{sp.sstr(sp.sqrt(d_lin2))}",
               conv_in_hull and is_nearest(V, t, p_conv) and pythagoras and bool(d_conv2 > d_lin2), True),
         Claim("nearest-reached", "the nearest point h of the hull is itself an attention output: strictly positive "
               "weights reach it, and softmax of the scores ln(alpha_i / min alpha) gives exactly those weights",
               "002 §2", "alpha > 0, sum 1, V^T alpha = h, softmax(ln alpha) = alpha",
-              (f"alpha = {tuple_str(alpha_near)}; softmax gives it back: {'yes' if softmax_back else 'no'}" if reached
+              (f"alpha = {tuple_text(alpha_near)}; softmax gives it back: {'yes' if softmax_back else 'no'}" if reached
                else f"only approached: every weight vector reaching h has alpha_i = 0 for i in "
                f"{[i + 1 for i, a in enumerate(alpha_near) if a == 0]}"),
               reached and softmax_back and V.T * alpha_near == p_conv, True),
@@ -208,11 +208,6 @@ def run(params):
         "of \"no weighting scheme\" at once."])
 
 
-def tuple_str(M):
-    """(x, y, ...) with SymPy's strings, for claims tables."""
-    return "(" + ", ".join(sp.sstr(x) for x in M) + ")"
-
-
 def _squared(x):
     return (x.T * x)[0]  # (1, d) (d, 1) -> (1, 1)
 
@@ -222,20 +217,13 @@ def _flat(k):
     return {0: "a point", 1: "a line", 2: "a plane"}.get(k, f"a {k}-dimensional flat")
 
 
-def _hull_certified(V, z):
-    """vecmix says z is in the hull, and its certificate c (c >= 0, sum 1, V^T c = z) holds exactly."""
-    inside, c = in_hull(V, z)
-    return inside and c is not None and all(is_nonnegative(x) for x in c) and is_zero(sp.Add(*c) - 1) and all(
-        is_zero(x) for x in V.T * c - z)  # (d, m) (m, 1) - (d, 1)
-
-
 def _figures(V_num, t_num, n, Z_num, n_q, p_conv, affine_dim):
     P, _ = fig.projection(V_num)  # (2, d): lossless for values spanning at most a plane
     names = [fig.named("v", i + 1) for i in range(V_num.shape[0])]
     outputs = [("t flattened onto the plane: p, the best linear combination", P @ t_num),  # (2, d) (d,) -> (2,)
                ("h, the nearest point of the hull: the best convex combination", P @ to_numeric(p_conv).ravel())]
     outputs += [(f"attention output {fig.named('z', i + 1)}", P @ z) for i, z in enumerate(Z_num)]
-    figures = {"plane.svg": fig.hull_figure(V_num @ P.T, names, outputs, affine_dim)}  # (m, d) (d, 2) -> (m, 2)
+    figures = {"plane.svg": fig.mixture_figure(V_num @ P.T, names, outputs, affine_dim)}  # (m, d) (d, 2) -> (m, 2)
     if n is not None:
         unit = to_numeric(n).ravel() / float(np.linalg.norm(to_numeric(n).ravel()))  # (d,)
         labels = ["t"] + [fig.named("z", i + 1) for i in range(n_q)]

@@ -20,8 +20,6 @@ from vecmix import (
     affine_solution_set,
     eliminate,
     in_hull,
-    is_nonnegative,
-    is_zero,
     one_fraction,
     solution_set,
     to_numeric,
@@ -32,8 +30,8 @@ from ..config.inputs import read_vector, read_vectors
 from ..grading import Exercise, satisfies, vector
 from ..report import LabResult, Value
 from ..report import figures as fig
-from ..report.markdown import cite, column, decimal, display, error_text, image, tex, tuple_tex
-from ._geometry import affine_dimension, cone_weights, nearest_in_hull, on_solution_set, primitive
+from ..report.markdown import cite, column, decimal, display, error_text, image, tex, tuple_tex, tuple_text
+from ._geometry import affine_dimension, checked_hull, cone_weights, nearest_in_hull, on_solution_set, primitive
 from .vector_mixture import V
 
 TITLE = "A negative weight: still a linear combination, no longer a convex one"
@@ -85,7 +83,7 @@ def run(params):
     f = lambda x: (g.T * (x - h))[0]  # noqa: E731  (1, d) (d, 1) -> (1, 1)
     separated = bool(near.distance_squared > 0) and all(bool(f(V.row(i).T) >= 0) for i in range(m)) and bool(f(z) < 0)
     convex_b = all(bool(x >= 0) for x in b) and sum(b) == 1
-    inside_b, seen_b = _hull(V, z_b)
+    inside_b, seen_b = checked_hull(V, z_b)
 
     # Affine coordinates: unique when the values are affinely independent.
     coords = affine_solution_set(V, z)
@@ -108,7 +106,7 @@ def run(params):
               f"a is {'on' if linear else 'not on'} the solution set (dimension {S.dimension})", linear, True),
         Claim("outside-hull", "z lies outside the convex hull of the values: vecmix's hull test says so, and a line "
               "separates z from every value", f"{SOURCE}; 002 §5", "outside; f(v_i) >= 0 for every value, f(z) < 0",
-              f"in_hull: {'inside' if inside else 'outside'}; nearest point of the hull h = {tuple_str(h)}, "
+              f"in_hull: {'inside' if inside else 'outside'}; nearest point of the hull h = {tuple_text(h)}, "
               f"f(z) = -|z - h|^2 = {sp.sstr(-near.distance_squared)}", not inside and separated, True),
         Claim("convex-inside", "the average-like weights b (>= 0, summing to 1) put their output inside the hull "
               "(vecmix's exact hull test, its certificate checked here)", "000 §3; 002 §5", "inside",
@@ -117,12 +115,12 @@ def run(params):
               "way to write z with weights summing to 1; its negative entry is why z is outside", SOURCE,
               "sum a = 1; affine coordinates of z = a, a single point",
               f"sum a = {sp.sstr(total)}; affine coordinates: "
-              + (f"{tuple_str(coords.particular)}, dimension {coords.dimension}" if coords.consistent else "none"),
+              + (f"{tuple_text(coords.particular)}, dimension {coords.dimension}" if coords.consistent else "none"),
               bool(unique), True),
         Claim("sign-not-determined", "the weights can make the representation hard to interpret: the same z is also "
               "reached with weights that are all nonnegative, so the negative sign is not a property of z",
               "000 §7", "c >= 0 with V^T c = z",
-              f"c = {tuple_str(c)}, V^T c = z exactly" if sign_free else "no nonnegative weights reach z",
+              f"c = {tuple_text(c)}, V^T c = z exactly" if sign_free else "no nonnegative weights reach z",
               sign_free, True),
         Claim("numeric-agrees", "numpy's V.T @ w agrees with the exact output for every weight vector shown", "000 §6",
               f"max difference <= {TOLERANCE:g}", error_text(num_err), num_err <= TOLERANCE, False),
@@ -136,7 +134,7 @@ def run(params):
     bars = [("a, with a negative weight", to_numeric(a).ravel()), ("b, average-like", to_numeric(b).ravel())]
     if c is not None:
         bars.append(("c >= 0, the same output as a", to_numeric(c).ravel()))
-    figures = {"hull.svg": fig.hull_figure(V_num @ P.T, names, points, affine_dimension(V)),  # (m, d) (d, 2)
+    figures = {"hull.svg": fig.mixture_figure(V_num @ P.T, names, points, affine_dimension(V)),  # (m, d) (d, 2)
                "weights.svg": fig.grouped_bars(names, bars, "weight")}
     values = [Value("values", V_num, V), Value("weights", to_numeric(a).ravel(), a),
               Value("weights_sum", float(to_numeric(total)), total), Value("output", to_numeric(z).ravel(), z),
@@ -150,21 +148,6 @@ def run(params):
     return LabResult("negative_weights", TITLE, intro, sections, claims, values, figures, [
         "The source leaves the numbers to the reader; the weights here are the lab's choice (config "
         "`lab.weights`), with the seed's vectors."])
-
-
-def tuple_str(M):
-    """(x, y, ...) with SymPy's strings, for claims tables."""
-    return "(" + ", ".join(sp.sstr(x) for x in M) + ")"
-
-
-def _hull(V, z):
-    """(inside, observation): vecmix's hull test, with its certificate c (c >= 0, sum 1, V^T c = z) checked here."""
-    inside, c = in_hull(V, z)
-    if not inside:
-        return False, "in_hull: outside"
-    valid = c is not None and all(is_nonnegative(x) for x in c) and is_zero(sp.Add(*c) - 1) and all(
-        is_zero(x) for x in V.T * c - z)  # (d, m) (m, 1) - (d, 1)
-    return valid, "in_hull: inside, certificate checked" if valid else "in_hull: inside, but its certificate fails"
 
 
 def _sections(V, a, b, z, z_b, total, h, near, coords, c, inside, inside_b, note):

@@ -23,7 +23,7 @@ from ..config.inputs import read_vector, read_vectors
 from ..grading import Exercise, satisfies, vector
 from ..report import LabResult, Value
 from ..report import figures as fig
-from ..report.markdown import cite, column, display, error_text, image, tex, tuple_tex
+from ..report.markdown import cite, column, display, error_text, image, tex, tuple_tex, tuple_text
 from ._geometry import on_solution_set, primitive
 
 TITLE = "Redundant values: the same output from many coefficient vectors"
@@ -104,12 +104,12 @@ def run(params):
               f"rank {elim0.rank} before, {elim.rank} after; spans {'equal' if same_span else 'differ'}",
               same_span, True),
         Claim("null-direction", "the coefficient directions that change nothing are the multiples of "
-              f"{tuple_str(primitive(expected))}", "000 §7", f"null space = span{tuple_str(primitive(expected))}",
-              f"null space = span{tuple_str(n)}; V^T n {'= 0' if V.T * n == sp.zeros(d, 1) else '!= 0'}"
+              f"{tuple_text(primitive(expected))}", "000 §7", f"null space = span{tuple_text(primitive(expected))}",
+              f"null space = span{tuple_text(n)}; V^T n {'= 0' if V.T * n == sp.zeros(d, 1) else '!= 0'}"
               if n is not None else f"null space of dimension {len(elim.null_space)}", parallel, True),
         Claim("two-representations", "two different coefficient vectors give the same output, and both lie on the "
               "solution set vecmix finds for it, a line", "000 §7", "c != c', V^T c = V^T c', both on a line",
-              f"c = {tuple_str(c1)}, c' = {tuple_str(c2)}: outputs {'equal' if z1 == z2 else 'differ'}; solution "
+              f"c = {tuple_text(c1)}, c' = {tuple_text(c2)}: outputs {'equal' if z1 == z2 else 'differ'}; solution "
               f"set of dimension {S.dimension}, {'both on it' if both_on else 'not both on it'}",
               c1 != c2 and z1 == z2 and S.dimension == 1 and both_on, True),
         Claim("every-output-many-ways", "every output x in the span is reached by a whole line of coefficient vectors "
@@ -120,7 +120,7 @@ def run(params):
               "dependency's coefficients do not sum to 0, so the values are affinely independent", f"{SOURCE}; 002 §5",
               "one set of weights summing to 1 for the output",
               f"dependency coefficients sum to {sp.sstr(sum(expected))}; weights summing to 1: "
-              + (f"{tuple_str(affine.particular)}, a set of dimension {affine.dimension}" if affine.consistent
+              + (f"{tuple_text(affine.particular)}, a set of dimension {affine.dimension}" if affine.consistent
                  else "none"), bool(affine_unique), True),
         Claim("numeric-agrees", "numpy gives both coefficient vectors the exact output", "000 §6",
               f"max difference <= {TOLERANCE:g}", error_text(err), err <= TOLERANCE, False),
@@ -128,7 +128,7 @@ def run(params):
     names = [fig.named("v", i + 1) for i in range(k + 1)]
     P, note = fig.projection(V_num)  # (2, d)
     figure = fig.paths_figure(V_num @ P.T, names, [  # (k + 1, d) (d, 2) -> (k + 1, 2)
-        (f"c = {tuple_str(c1)}", to_numeric(c1).ravel()), (f"c' = {tuple_str(c2)}", to_numeric(c2).ravel())],
+        (f"c = {tuple_text(c1)}", to_numeric(c1).ravel()), (f"c' = {tuple_text(c2)}", to_numeric(c2).ravel())],
         P @ to_numeric(z1).ravel())  # (2, d) (d,) -> (2,)
     values = [Value("values_before", to_numeric(V0), V0), Value("values", V_num, V), Value("rank", elim.rank),
               Value("null_space_before", [to_numeric(c).ravel() for c in deps0], deps0),
@@ -140,11 +140,6 @@ def run(params):
                  conditions=conditions, c_x=c_x, affine=affine, same_span=same_span, note=note)
     intro = f"*Reproduces* {cite('000', 9)}, Try It 2, with the vectors of §2, and the redundancy failure mode of §7."
     return LabResult("redundant_values", TITLE, intro, _sections(parts), claims, values, {"paths.svg": figure}, [])
-
-
-def tuple_str(M):
-    """(x, y, ...) with SymPy's strings, for claims tables."""
-    return "(" + ", ".join(sp.sstr(x) for x in M) + ")"
 
 
 def _relation(c, fmt=None):

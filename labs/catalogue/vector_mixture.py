@@ -20,7 +20,6 @@ from vecmix import (
     attention,
     exact_attention,
     exact_equal,
-    in_hull,
     is_nonnegative,
     is_zero,
     solution_set,
@@ -32,8 +31,20 @@ from ..config.inputs import check_pairs, check_query_size, read_positive_int, re
 from ..grading import Exercise, exact, satisfies, vector
 from ..report import LabResult, Value
 from ..report import figures as fig
-from ..report.markdown import cite, column, decimal, display, error_text, image, matrix, table, tex, tuple_tex
-from ._geometry import affine_dimension, on_solution_set
+from ..report.markdown import (
+    cite,
+    column,
+    decimal,
+    display,
+    error_text,
+    image,
+    matrix,
+    table,
+    tex,
+    tuple_tex,
+    tuple_text,
+)
+from ._geometry import affine_dimension, checked_hull, on_solution_set
 
 TITLE = "Vector mixtures: pooling, given weights and attention on the same vectors"
 SOURCE = "000 §5"
@@ -107,7 +118,7 @@ def run(params):
     claims = [
         Claim("seed-output", "the given weights, summed term by term, give the output 000 §5 prints: 0.2 v1 + "
               "0.5 v2 + 0.3 v3 = (0.76, 0.83), exactly (19/25, 83/100)", SOURCE, "(19/25, 83/100)",
-              tuple_str(explicit), exact_equal(explicit, SEED_OUTPUT), True),
+              tuple_text(explicit), exact_equal(explicit, SEED_OUTPUT), True),
         Claim("attention-formula", "vecmix's exact attention equals the formula of 002 §2 written out term by term: "
               "s_i = q . k_i / sqrt(d_k), alpha_i = e^(s_i) / sum_j e^(s_j), z = sum_i alpha_i v_i", "002 §2",
               "the same weights and output, exactly",
@@ -128,7 +139,7 @@ def run(params):
                         all(ok for _, ok in on_set), True))
     for name, _, w, z in schemes:
         convex = all(is_nonnegative(x) for x in w) and is_zero(sp.Add(*w) - 1)
-        inside, seen = _hull(V, z)
+        inside, seen = checked_hull(V, z)
         claims.append(Claim(f"{name}-in-hull", f"the {name} output lies in the convex hull of the values (vecmix's "
                             "exact hull test, its certificate checked here)", "002 §5", "inside",
                             f"weights >= 0 with sum 1: {'yes' if convex else 'no'}; {seen}", inside, True))
@@ -137,7 +148,7 @@ def run(params):
     names = [fig.named("v", i + 1) for i in range(m)]
     P, note = fig.projection(V_num)  # (2, d)
     figures = {
-        "schemes.svg": fig.hull_figure(V_num @ P.T, names, [  # (m, d) (d, 2) -> (m, 2)
+        "schemes.svg": fig.mixture_figure(V_num @ P.T, names, [  # (m, d) (d, 2) -> (m, 2)
             (f"{n} output", P @ exact_num[n]) for n, _, _, _ in schemes], affine_dimension(V)),  # (2, d) (d,)
         "weights.svg": fig.grouped_bars(names, [(n, to_numeric(w).ravel()) for n, _, w, _ in schemes], "weight",
                                         "the three ways of choosing the weights"),
@@ -152,21 +163,6 @@ def run(params):
     intro = f"*Reproduces* the problem setting and worked walkthrough of {cite('000', '2-6')}."
     sections = _sections(V, a, explicit, q, K, d_k, s, schemes, deps, note)
     return LabResult("vector_mixture", TITLE, intro, sections, claims, values, figures, _deviations(V, a))
-
-
-def tuple_str(M):
-    """(x, y, ...) with SymPy's strings, for claims tables."""
-    return "(" + ", ".join(sp.sstr(x) for x in M) + ")"
-
-
-def _hull(V, z):
-    """(inside, observation): vecmix's hull test, with its certificate c (c >= 0, sum 1, V^T c = z) checked here."""
-    inside, c = in_hull(V, z)
-    if not inside:
-        return False, "in_hull: outside"
-    valid = c is not None and all(is_nonnegative(x) for x in c) and is_zero(sp.Add(*c) - 1) and all(
-        is_zero(x) for x in V.T * c - z)  # (d, m) (m, 1) - (d, 1)
-    return valid, "in_hull: inside, certificate checked" if valid else "in_hull: inside, but its certificate fails"
 
 
 def _deviations(V, a):

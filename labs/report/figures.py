@@ -86,52 +86,30 @@ def convex_hull(points):
 MARKERS = ("*", "D", "s", "P", "X", "^", "v", "o")
 
 
-def mixture_figure(Vp, names, outputs):
-    """Value vectors as arrows from the origin, their convex hull shaded, and output points.
+def mixture_figure(Vp, names, outputs, affine_dim=None):
+    """Value vectors as arrows from the origin, their convex hull drawn as what it is, and output points.
 
     ``Vp`` (m, 2) holds the values in the drawing plane, ``names`` their labels, and
-    ``outputs`` a list of (label, point (2,)) drawn as distinct markers.
+    ``outputs`` a list of (label, point (2,)) drawn as distinct markers. The hull is a shaded
+    region, a segment or a point according to ``affine_dim``, the dimension of the values'
+    affine hull; a lab that knows it exactly passes it (collinear values projected in floating
+    point are never exactly collinear, and their hull would be filled as a thin sliver),
+    otherwise it is read from the drawn points.
 
+    >>> f = mixture_figure(np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]]), ["a", "b", "c"], [], 1)
+    >>> [t.get_text() for t in f.axes[0].get_legend().get_texts()]
+    ['convex hull of the values: a segment']
     >>> f = mixture_figure(np.eye(2), [named("v", 1), named("v", 2)], [("z", np.array([0.5, 0.5]))])
     >>> len(f.axes), svg_bytes(f)[:5]
     (1, b'<?xml')
-    """
-    fig = new_figure((5.6, 5.0))
-    ax = fig.add_subplot()
-    hull = convex_hull(Vp)
-    if len(hull) >= 3:
-        ax.fill(hull[:, 0], hull[:, 1], color=HULL_COLOR, alpha=0.35, label="convex hull of the values")
-    elif len(hull) == 2:
-        ax.plot(hull[:, 0], hull[:, 1], color=HULL_COLOR, lw=6, alpha=0.6, label="convex hull of the values")
-    for i, (v, name) in enumerate(zip(Vp, names)):
-        _arrow(ax, (0.0, 0.0), v, COLORS[i % len(COLORS)])
-        ax.annotate(name, v, textcoords="offset points", xytext=(6, 4), color=COLORS[i % len(COLORS)], fontsize=12)
-    for k, (label, point) in enumerate(outputs):
-        ax.plot(*point, marker=MARKERS[k % len(MARKERS)], markersize=14 if k == 0 else 9, color=OUTPUT_COLOR,
-                markerfacecolor=OUTPUT_COLOR if k == 0 else "white", linestyle="none", label=label)
-    ax.plot(0, 0, marker="o", markersize=4, color="#555555", linestyle="none")
-    _frame(ax, np.vstack([Vp, np.zeros((1, 2)), *[np.asarray(p)[None, :] for _, p in outputs]]))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.07), ncol=2, fontsize=9, frameon=False)
-    fig.subplots_adjust(left=0.11, right=0.97, top=0.97, bottom=0.21)  # fixed: tight_layout costs a text pass
-    return fig
-
-
-def hull_figure(Vp, names, outputs, affine_dim):
-    """Values as arrows, their convex hull drawn as what it is (a region, a segment or a point), and output points.
-
-    As :func:`mixture_figure`, but the shape of the hull comes from ``affine_dim``, the dimension
-    of the values' affine hull decided exactly by the lab: collinear values projected in floating
-    point are never exactly collinear, and their hull would be filled as a thin sliver.
-
-    >>> f = hull_figure(np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]]), ["a", "b", "c"], [], 1)
-    >>> [t.get_text() for t in f.axes[0].get_legend().get_texts()]
-    ['convex hull of the values: a segment']
     """
     rows = len(outputs) + 1  # legend entries, one per line below the axes
     height = 4.6 + 0.22 * rows
     fig = new_figure((5.6, height))
     ax = fig.add_subplot()
     Vp = np.asarray(Vp, dtype=float)
+    if affine_dim is None:
+        affine_dim = min(len(convex_hull(Vp)), 3) - 1  # 3 or more vertices: a region; 2: a segment; 1: a point
     if affine_dim >= 2:
         hull = convex_hull(Vp)
         ax.fill(hull[:, 0], hull[:, 1], color=HULL_COLOR, alpha=0.35, label="convex hull of the values (shaded)")

@@ -62,6 +62,15 @@ def tuple_tex(entries, fmt=tex):
     return "(" + ", ".join(fmt(v) for v in entries) + ")"
 
 
+def tuple_text(entries):
+    """A vector as plain text (SymPy's strings), for claims tables and results.
+
+    >>> tuple_text([sp.Rational(1, 5), sp.E])
+    '(1/5, E)'
+    """
+    return "(" + ", ".join(sp.sstr(v) for v in entries) + ")"
+
+
 def display(*lines):
     """A display-math block: ``$$`` alone on its lines, blank lines around, none inside.
 
