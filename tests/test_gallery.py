@@ -115,3 +115,11 @@ def test_reading_reports_are_current(paper):
     name, _, text = gallery.paper_report(paper)
     assert (gallery.REPORTS / "papers" / name).read_text() == text, f"reports/papers/{name} is stale: {FIX}"
     assert "**" not in text.split("## Key claims")[1].split("## What to reproduce")[0]  # every verdict reproduced
+
+
+def test_reports_print_no_rounding_noise():
+    """Errors of a few units in the last place differ between CPUs: a report that printed one would be stale elsewhere."""
+    noise = re.compile(r"\b\d\.\de-1[3-9]\b")
+    for path in sorted(gallery.REPORTS.glob("*/report.md")):
+        found = noise.findall(path.read_text())
+        assert not found, f"{path.relative_to(gallery.REPORTS)} prints rounding errors {found}: use error_text"
