@@ -6,8 +6,11 @@ under which the claim says "not reproduced" while the lab still runs to the end,
 an identity that holds for every valid input, a plausible fault in vecmix
 (:mod:`labs.claims.faults`) that the claim notices. This command runs the lab's default
 config, then every counter-case, and counts the claims that flip: reproduced by default,
-not reproduced on their counter-case. It prints one line per lab and a total, and exits 0
-only when every claim flips (2 for a usage error, 1 when some claim did not flip).
+not reproduced on their counter-case. A claim that exists only for some inputs (the span
+claim needs values that do not span R^d) is falsified from its counter-case's own inputs:
+reproduced there, not reproduced once the counter-case's fault is injected. It prints one
+line per lab and a total, and exits 0 only when every claim flips (2 for a usage error, 1
+when some claim did not flip).
 
 >>> outcomes = falsify("vector_mixture")
 >>> all(o.flipped for o in outcomes), len(outcomes) == len(LABS["vector_mixture"].COUNTER_CASES)
@@ -51,6 +54,8 @@ def falsify(lab):
             groups.setdefault((cases[claim_id].overrides, cases[claim_id].fault), []).append(claim_id)
     outcomes = {claim_id: Outcome(lab, claim_id, False, "no counter-case in COUNTER_CASES")
                 for claim_id in default if claim_id not in cases}
+    for claim_id in (c for c in cases if c not in default):  # claims that exist only for some inputs
+        outcomes[claim_id] = _conditional(module, lab, claim_id, cases[claim_id])
     for (overrides, fault), ids in groups.items():
         try:
             claims = {c.id: c for c in _run(module, compose_lab(lab, list(overrides)), fault)}
@@ -67,7 +72,30 @@ def falsify(lab):
                 held = claims[claim_id].holds
                 outcomes[claim_id] = Outcome(lab, claim_id, not held,
                                              ("still reproduced: " if held else "") + claims[claim_id].observed)
-    return [outcomes[claim_id] for claim_id in default]
+    return [outcomes[claim_id] for claim_id in [*default, *(c for c in cases if c not in default)]]
+
+
+def _conditional(module, lab, claim_id, case):
+    """The outcome of a claim absent from the default run: it must hold on its counter-case's inputs, then fail
+    with the counter-case's fault injected."""
+    from .reproduce import compose_lab
+
+    if case.fault is None:
+        return Outcome(lab, claim_id, False, "absent from the default run, so its counter-case needs a fault")
+    try:
+        cfg = compose_lab(lab, list(case.overrides))
+        before = {c.id: c for c in _run(module, cfg, None)}
+        after = {c.id: c for c in _run(module, cfg, case.fault)}
+    except Exception as exc:
+        return Outcome(lab, claim_id, False,
+                       f"the lab did not run to the end: {explain(exc) or f'{type(exc).__name__}: {exc}'}")
+    if claim_id not in before or not before[claim_id].holds:
+        return Outcome(lab, claim_id, False, "absent from the default run and not reproduced on its counter-case's "
+                       "inputs either")
+    if claim_id not in after:
+        return Outcome(lab, claim_id, False, "the claim is missing from the counter-case run")
+    held = after[claim_id].holds
+    return Outcome(lab, claim_id, not held, ("still reproduced: " if held else "") + after[claim_id].observed)
 
 
 def _run(module, cfg, fault):

@@ -154,17 +154,19 @@ def claims(w):
               f"all {w.m} positive; sum = {sp.sstr(w.weights_sum)}" if positive else
               f"a weight is not positive; sum = {sp.sstr(w.weights_sum)}", distribution, True),
         Claim("weights-see-differences", f"softmax sees only differences of scores: adding {SHIFT} to every score "
-              "changes no weight, and numpy (which subtracts the row maximum) stays finite", "002 §2",
+              "changes no weight, and numpy (which subtracts the row maximum) stays finite",
+              "follows from 002 §2's formula",
               f"the same weights to {TOLERANCE:g}, all finite",
               f"largest change {error_text(shift_err)}" if np.isfinite(w.alpha_shifted).all() else
               "the weights are not finite", shift_ok, False),
         Claim("explicit-sum", "the output is the explicit weighted sum alpha_1 v_1 + ... + alpha_m v_m", "002 §2",
               "z - sum_i alpha_i v_i = 0", "0 exactly" if explicit else "nonzero", explicit, True),
         Claim("numeric-agrees", f"numpy's weights and output (full and blocked) agree with the exact values to "
-              f"{TOLERANCE:g}", STEPS, f"max difference <= {TOLERANCE:g}",
+              f"{TOLERANCE:g}", "vecmix (numeric = exact)", f"max difference <= {TOLERANCE:g}"
+              + (f" (output: {z_tol:.1g}, scaled by the largest value)" if z_tol != TOLERANCE else ""),
               f"weights {error_text(alpha_err)}, output {error_text(z_err)}",
               alpha_err <= TOLERANCE and z_err <= z_tol, False),
-        _span_claim(w),
+        *([_span_claim(w)] if w.elim.rank < w.d else []),  # values spanning R^d: every vector is in the span
         _hull_claim(w),
         _solutions_claim(w),
         Claim("changing-scores", "changing the scores changes the mixture, not its form: the query 2q gives other "
@@ -176,12 +178,12 @@ def claims(w):
 
 
 def _span_claim(w):
-    """z lies in the span of the values, and (when the span is not all of R^d) a vector orthogonal to them does not."""
+    """z lies in the span of the values, and a vector n orthogonal to them does not (rank < d only).
+
+    When the values span all of R^d every vector is in their span, so the question has no
+    teeth and there is no claim (:func:`claims` leaves it out).
+    """
     z_in = in_span(w.V, w.z, w.elim)
-    if w.elim.rank == w.d:
-        seen = f"z in the span; rank {w.elim.rank} = d, so the values span R^{w.d}"
-        return Claim("in-span", "the output z lies in the span of the values", f"{STEPS}, step 5",
-                     "z in span(v_1..v_m)", seen if z_in else "z is outside the span", z_in, True)
     found = len(w.elim.complement) == w.d - w.elim.rank  # the orthogonal complement has dimension d - rank
     n_out = found and not in_span(w.V, w.elim.complement[0], w.elim)  # n != 0 is orthogonal to the values
     seen = ("z in the span" if z_in else "z outside the span") + "; " + (
@@ -359,7 +361,8 @@ def _span(w, note):
                      "put through symbolic elimination: the complement is computed once over the rationals and $z$ "
                      "is checked against it.")
     else:
-        parts.append(f" They span all of $\\mathbb{{R}}^{{{w.d}}}$, so every vector, $z$ included, is in their span.")
+        parts.append(f" They span all of $\\mathbb{{R}}^{{{w.d}}}$, so every vector, $z$ included, is in their span: "
+                     "with these values membership is no question, and no claim pretends to check it.")
     S = w.solutions
     parts.append("\n\nEvery coefficient vector $c$ with $V^\\top c = z$ reaches the same output. "
                  + (f"They form {_kind(S.dimension)}" if S.consistent else "Here none does: $z$ is outside the span"))

@@ -106,11 +106,15 @@ def deviations(params, is_seed, d_k):
     if not is_seed:
         changed = [f"`lab.{k}`" for k in ("query", "keys", "values") if params.get(k) != SEED_INPUTS[k]]
         return [f"The inputs differ from the worked example of {WALKTHROUGH} (changed: {', '.join(changed)}), so the "
-                "numbers printed there are not compared; the other claims hold for any inputs."]
+                "numbers printed there are not compared; the other claims are checked on these inputs."]
     notes = ["The source prints the weights and the output rounded to three decimals, and forms z from the "
              "rounded weights. Here every number is exact first and rounded only for display; the claims compare "
              "the exact results with the printed ones."]
-    if d_k != 1:
+    if d_k == 1:
+        notes.append("The source sets d_k = 1 although its keys have two coordinates; in \"Attention Is All You "
+                     "Need\" d_k is the keys' dimension, here 2, which would divide every score by sqrt(2) and give "
+                     "the weights (0.576, 0.284, 0.140) and the output (0.716, 0.424). The lab follows the page.")
+    else:
         notes.append(f"The source sets d_k = 1 although its keys have two coordinates; this run uses d_k = {d_k}, "
                      f"which divides every score by sqrt({d_k}), so the page's numbers are not reproduced "
                      "(the seed-* claims).")

@@ -307,7 +307,8 @@ def _reached(s):
             "Softmax weights are strictly positive: $e^{s_i} > 0$ for every score. So attention outputs are the "
             "points of the hull with *all* weights positive, its relative interior; a point of the relative "
             "boundary (a vertex, an end of a segment, an edge of a polygon) needs some weight to be exactly $0$, "
-            "and is only approached, as one score falls towards $-\\infty$ relative to the others.\n\n")
+            "and is only approached, as the scores of the values off that face fall towards $-\\infty$ relative to "
+            "the others.\n\n")
     if scores is not None:
         return head + (
             "Here $h$ lies in the relative interior. Weights that reach it, all positive:\n"
@@ -347,9 +348,11 @@ def _attention(s):
         + display(keys)
         + "\n" + table(["query", "$q$", "output $z$", n_col, "smallest weight"], rows)
         + "\n\nFor weights $w$ that are any symbols at all, $n \\cdot (V^\\top w)$ expands to exactly $0$: the "
-        "identity holds for every weighting scheme, attention or not. Every output is also strictly inside the "
-        "hull (the smallest weight is positive); a query with very large scores pushes the output towards the "
-        "boundary, within a distance of the order of its smallest weight, without reaching it.\n\n"
+        "identity holds for every weighting scheme, attention or not. Every output is also in the relative "
+        "interior of the hull (its smallest weight is positive). A query whose scores single out one value pushes "
+        "the output towards that value, within about the sum of the other weights: if that value is an end of the "
+        "hull (a vertex), the output approaches the boundary without reaching it; if it is not (a value between "
+        "others, as v_1 is here on the segment from v_2 to v_3), the output stays well inside.\n\n"
         + components
         + image("figures/plane.svg", "the plane of the values",
                 "Figure 2. The plane of the values with their convex hull, the target flattened onto the plane "

@@ -174,7 +174,9 @@ def _sections(V, a, b, z, z_b, total, h, near, coords, c, inside, inside_b, note
                      if total == 1 and coords.particular == a else
                      "since $a$ does not sum to 1, they are not $a$, and they decide where $z$ is."))
     else:
-        affine = "The values are affinely dependent: weights summing to 1 do not determine the point they reach."
+        affine = ("The values are affinely dependent, so the point does not determine its weights: many weight "
+                  "vectors summing to 1 reach $z$, and the sign of one of them does not decide whether $z$ is in the "
+                  "hull.")
     if c is not None:
         k = min(range(m), key=lambda i: a[i])  # the most negative weight
         dependencies = [primitive(n) for n in eliminate(V).null_space]
@@ -184,8 +186,9 @@ def _sections(V, a, b, z, z_b, total, h, near, coords, c, inside, inside_b, note
             j = next(i for i in range(m) if n[i] != 0)
             t = (c - a)[j] / n[j]
             relation = tex(sp.Add(*(n[i] * sp.Symbol(f"v_{i + 1}") for i in range(m))))
+            step = rf"+ {tex(t)}" if t >= 0 else rf"- {tex(-t)}"
             shift = (f" The two differ by a dependency among the values: ${relation} = 0$, and "
-                     rf"$c = a + {tex(t)} \cdot {tuple_tex(n)}$." if c - a == t * n else
+                     rf"$c = a {step} \cdot {tuple_tex(n)}$." if c - a == t * n else
                      r" The two differ by a dependency among the values: $V^\top (c - a) = 0$.")
             big = (rf" Large opposite weights cancel in the same way: $a + 10 \cdot {tuple_tex(n)} = "
                    rf"{tuple_tex(a + 10 * n)} \approx {tuple_tex(a + 10 * n, fmt=lambda x: decimal(x, 1))}$ gives "
@@ -194,7 +197,9 @@ def _sections(V, a, b, z, z_b, total, h, near, coords, c, inside, inside_b, note
                 f"Reading $a$ as \"how much each value counts\" says that $v_{{{k + 1}}}$ counts against the output, "
                 f"with weight ${tex(a[k])}$. The output does not say so: the same $z$ is reached by weights that are "
                 "all nonnegative,\n" + display(rf"c = {column(c)}, \qquad V^\top c = {column(V.T * c)} = z")
-                + f"\n(they sum to ${tex(sp.Add(*c))}$, not 1, so $z$ stays outside the hull"
+                + f"\n(they sum to ${tex(sp.Add(*c))}$"
+                + (": since $z$ is outside the hull, no nonnegative weights that reach it can sum to 1" if not inside
+                   else "; $z$ is inside the hull, so nonnegative weights summing to 1 reach it too")
                 + (f"; $v_{{{k + 1}}}$ gets no weight at all" if c[k] == 0 else "") + f").{shift}{big} The "
                 "algebra is simple, yet the weights are not a property of the output.\n")
     else:

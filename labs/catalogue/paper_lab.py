@@ -58,11 +58,17 @@ def run(params):
     how = (f"The inputs {', '.join(drawn)} were drawn with seed {params['seed']} as small rationals $n/2$ with "
            "$|n| \\le 4$ (`lab.seed`); the same seed gives the same numbers." if drawn else
            "All inputs were given in the config.")
-    intro = (f"*Reproduces* the tiny reproduction target of {cite('001', 7)}: three value vectors in "
-             f"$\\mathbb{{R}}^{{{V.cols}}}$, one query and three keys, the weights, the explicit weighted sum, and an "
-             f"exact check that the output lies in the span of the values. {how}")
+    intro = (f"*Reproduces* the tiny reproduction target of {cite('001', 7)}: {_count(V.rows)} value vectors in "
+             f"$\\mathbb{{R}}^{{{V.cols}}}$, one query and {_count(V.rows)} keys, the weights, the explicit weighted "
+             f"sum, and an exact check that the output lies in the span of the values. {how}")
+    deviations = [] if V.rows == 3 else [f"001 §7 asks for three value vectors and three keys; this run has {V.rows} "
+                                         "(`lab.m` or the given vectors)."]
     return LabResult("paper_lab", TITLE, intro, walkthrough.sections(w, note), walkthrough.claims(w),
-                     walkthrough.values(w), figures, [])
+                     walkthrough.values(w), figures, deviations)
+
+
+def _count(m):
+    return {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}.get(m, str(m))
 
 
 def read_inputs(params):
@@ -107,8 +113,8 @@ E = sp.E
 V = sp.Matrix([[1, 0, 0], [0, 1, 0], [1, 1, 0]])
 ALPHA = sp.Matrix([1, 1, E]) / (2 + E)
 Z = V.T * ALPHA
-SETUP = ("Steps 1-2: values v1 = (1, 0, 0), v2 = (0, 1, 0), v3 = (1, 1, 0); keys k1 = (1, 0, 0), k2 = (0, 1, 0), "
-         "k3 = (0, 0, 1); query q = (0, 0, 2); d_k = 4.")
+SETUP = ("Steps 1-2: values v1 = (1, 0, 0), v2 = (0, 1, 0), v3 = (1, 1, 0) in R^3; keys k1 = (1, 0, 0, 0), "
+         "k2 = (0, 1, 0, 0), k3 = (0, 0, 1, 0) and query q = (0, 0, 2, 0) in R^4, so d_k = 4.")
 
 EXERCISES = [
     Exercise(LAB, "step3_scores", f"{SETUP}\nGive the scores s_i = q . k_i / sqrt(d_k).", exact([0, 0, 1], "s"),
