@@ -16,7 +16,8 @@ rest are the lab's own computations, for claims that compare the two.
   produce the point;
 * :func:`cone_weights`: the basic nonnegative weights (of any sum) that reach a point;
 * :func:`on_solution_set`: whether a coefficient vector lies on ``particular + span(directions)``;
-* :func:`checked_hull`: vecmix's hull test, its certificate checked exactly.
+* :func:`checked_hull`: vecmix's hull test, its certificate checked exactly;
+* :func:`beyond`: a point sure to lie outside the hull, to probe a hull test's other direction.
 """
 
 import math
@@ -27,7 +28,7 @@ from math import comb
 import sympy as sp
 from sympy.polys.matrices import DomainMatrix
 
-from vecmix import VecmixError, in_hull, is_nonnegative, is_zero
+from vecmix import VecmixError, in_hull, is_nonnegative, is_zero, one_fraction
 
 MAX_SUBSETS = 5000  # affinely independent subsets tried by the nearest-point search
 
@@ -242,3 +243,22 @@ def checked_hull(V, z):
     valid = c is not None and all(is_nonnegative(x) for x in c) and is_zero(sp.Add(*c) - 1) and all(
         is_zero(x) for x in V.T * c - z)  # (d, m) (m, 1) - (d, 1)
     return valid, "in_hull: inside, certificate checked" if valid else "in_hull: inside, but its certificate fails"
+
+
+def beyond(V, z):
+    """(p, f): p = 2 v_f - z, the reflection of a point z of the hull through the value v_f farthest from it.
+
+    p is outside the convex hull: |p - z| = 2 |v_f - z|, while no point of the hull is farther
+    from z than its farthest value (a convex function is largest at a vertex). When every value
+    equals z the hull is that one point, and p = z + 2 e_1 (f is None).
+
+    >>> p, f = beyond(sp.Matrix([[1, 0], [0, 1], [1, 1]]), sp.Matrix([sp.Rational(1, 2), sp.Rational(1, 2)]))
+    >>> p.T, f  # v_1 and v_2 tie; the first is taken
+    (Matrix([[3/2, -1/2]]), 0)
+    """
+    gaps = [V.row(i).T - z for i in range(V.rows)]
+    squares = [float(sp.N((g.T * g)[0], 30)) for g in gaps]  # |v_i - z|^2; ties may go either way
+    f = max(range(V.rows), key=lambda i: squares[i])
+    if squares[f] == 0:
+        return (z + 2 * sp.eye(V.cols)[:, 0]).applyfunc(one_fraction), None
+    return (z + 2 * gaps[f]).applyfunc(one_fraction), f

@@ -38,6 +38,7 @@ from ..claims import Claim
 from ..report import Value
 from ..report import figures as fig
 from ..report.markdown import column, decimal, display, error_text, image, table, tex, tuple_tex
+from ._geometry import beyond
 
 TOLERANCE = 1e-12
 STEPS = "001 §7"
@@ -115,11 +116,9 @@ def walk(q, K, V, d_k):
     alpha_shifted = softmax(to_numeric(s).ravel() + SHIFT)  # (m,)
     alpha_doubled = exact_attention(2 * q.T, K, V, scale=scale)[1].T  # (m, 1)
     elim = eliminate(V)
-    distances = [float(to_numeric(((V.row(i).T - z).T * (V.row(i).T - z))[0])) for i in range(V.rows)]  # |v_i - z|^2
-    far = int(np.argmax(distances))
-    reflect = distances[far] > 0  # else every value is z, and a step along e_1 leaves the hull (a point)
-    p = (z + 2 * (V.row(far).T - z if reflect else sp.eye(V.cols)[:, 0])).applyfunc(one_fraction)  # (d, 1)
-    p_tex = f"2v_{{{far + 1}}} - z" if reflect else "z + 2e_1"
+    p, far = beyond(V, z)  # (d, 1): 2 v_far - z, outside the hull
+    p_tex = f"2v_{{{far + 1}}} - z" if far is not None else "z + 2e_1"
+    far = 0 if far is None else far
     try:
         hull = (in_hull(V, z)[0], in_hull(V, p)[0])
     except VecmixError:  # too many subsets for the exact test: the claim says so

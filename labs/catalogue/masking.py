@@ -119,23 +119,24 @@ def run(params):
               "0 and 0.0 on padded keys; > 0 on real keys", padding[1] if L < n else
               "no padded key: lab.valid_length is the number of tokens", L < n and padding[0], True),
         Claim("causal-triangle", "with causal=True, query t puts exactly zero weight on every later key and positive "
-              "weight on every real key j <= t", "002 §7", "A_tj = 0 for j > t, A_tj > 0 for j <= t (exact and "
+              "weight on every real key j <= t", "002 §6", "A_tj = 0 for j > t, A_tj > 0 for j <= t (exact and "
               "numeric); the weights equal the lab's softmax over keys 1..t",
               causal[1] + ("" if causal_same else "; differs from the lab's softmax over keys 1..t"),
               causal[0] and causal_same, True),
         Claim("causal-span", "with the causal mask z_t lies in the span of v_1..v_t for every t; without it z_1 "
-              "leaves the span of v_1", "002 §7", "z_t in span(v_1..v_t); z_1 (padding mask only) not in span(v_1)",
+              "leaves the span of v_1", "002 §6", "z_t in span(v_1..v_t); z_1 (padding mask only) not in span(v_1)",
               _span_text(spans, first_leaves, L), all(spans) and first_leaves, True),
         Claim("causal-blocks-the-leak", "changing a later token's value v_j moves every earlier output z_t (t < j) "
               "when the causal mask is forgotten, and leaves them exactly unchanged with it", "002 §7",
               f"for j = 2..{L}: z_1..z_(j-1) move without the mask, not with it", _leak_text(leak), leak_ok, True),
         Claim("fully-masked-row", "a query that may see no key has no mixture: numeric and exact attention refuse "
               "it by name; asked for, 'zeros' gives a zero row and 'nan' a NaN row, the other rows unchanged",
-              SOURCE, f"an error naming row(s) {', '.join(str(r) for r in range(L, n)) or '(none)'} (numbered "
-              "from 0 by vecmix); zeros / NaN only in those rows", refusal if L < n else
+              "vecmix (policy)", f"an error naming position(s) {', '.join(str(r + 1) for r in range(L, n)) or '(none)'}"
+              f" (vecmix's row(s) {', '.join(str(r) for r in range(L, n)) or '(none)'}, counted from 0); zeros / NaN "
+              "only in those rows", refusal if L < n else
               "no padded query: lab.valid_length is the number of tokens", policy_ok, True),
         Claim("numeric-agrees", "numpy agrees with the exact weights and outputs under every mask, on the full "
-              f"weights path, the default blocked path and blocks of {BLOCK} keys", SOURCE,
+              f"weights path, the default blocked path and blocks of {BLOCK} keys", "vecmix (numeric = exact)",
               "max difference <= 1e-12", error_text(err), err <= TOLERANCE, False),
     ]
     labels = [f"{t + 1} {tok}" for t, tok in enumerate(tokens)]

@@ -179,7 +179,7 @@ def run(params):
               "inside, with weights >= 0 summing to 1 that reach z",
               f"{sum(outputs_in_hull)} of {Q.rows} inside with a valid certificate", all(outputs_in_hull), True),
         Claim("numeric-agrees", "numpy's attention (the full weights matrix and the blocked online softmax, both with "
-              "the default scale) agrees with the exact outputs and weights", "001 §7",
+              "the default scale) agrees with the exact outputs and weights", "vecmix (numeric = exact)",
               f"max difference <= {TOLERANCE:g}", error_text(num_err), num_err <= TOLERANCE, False),
     ]
 

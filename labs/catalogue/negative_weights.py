@@ -122,7 +122,8 @@ def run(params):
               "000 §7", "c >= 0 with V^T c = z",
               f"c = {tuple_text(c)}, V^T c = z exactly" if sign_free else "no nonnegative weights reach z",
               sign_free, True),
-        Claim("numeric-agrees", "numpy's V.T @ w agrees with the exact output for every weight vector shown", "000 §6",
+        Claim("numeric-agrees", "numpy's V.T @ w agrees with the exact output for every weight vector shown",
+              "numpy (numeric = exact)",
               f"max difference <= {TOLERANCE:g}", error_text(num_err), num_err <= TOLERANCE, False),
     ]
 

@@ -122,7 +122,7 @@ def run(params):
               f"dependency coefficients sum to {sp.sstr(sum(expected))}; weights summing to 1: "
               + (f"{tuple_text(affine.particular)}, a set of dimension {affine.dimension}" if affine.consistent
                  else "none"), bool(affine_unique), True),
-        Claim("numeric-agrees", "numpy gives both coefficient vectors the exact output", "000 §6",
+        Claim("numeric-agrees", "numpy gives both coefficient vectors the exact output", "numpy (numeric = exact)",
               f"max difference <= {TOLERANCE:g}", error_text(err), err <= TOLERANCE, False),
     ]
     names = [fig.named("v", i + 1) for i in range(k + 1)]

@@ -44,7 +44,7 @@ from ..report.markdown import (
     tuple_tex,
     tuple_text,
 )
-from ._geometry import affine_dimension, checked_hull, on_solution_set
+from ._geometry import affine_dimension, beyond, checked_hull, on_solution_set
 
 TITLE = "Vector mixtures: pooling, given weights and attention on the same vectors"
 SOURCE = "000 §5"
@@ -127,7 +127,7 @@ def run(params):
               "the blocked online softmax) is the explicit sum of alpha_i v_i with the weights it returns",
               "000 §6", f"difference <= {TOLERANCE:g}", error_text(form_err), form_err <= TOLERANCE, False),
         Claim("numeric-agrees", "numpy's weights and outputs (attention, and V^T a for pooling and the given weights) "
-              "agree with the exact ones", "000 §6; 002 §6", f"max difference <= {TOLERANCE:g}", error_text(num_err),
+              "agree with the exact ones", "vecmix (numeric = exact)", f"max difference <= {TOLERANCE:g}", error_text(num_err),
               num_err <= TOLERANCE, False),
     ]
     on_set = [(name, on_solution_set(w, S.particular, S.directions))
@@ -140,9 +140,13 @@ def run(params):
     for name, _, w, z in schemes:
         convex = all(is_nonnegative(x) for x in w) and is_zero(sp.Add(*w) - 1)
         inside, seen = checked_hull(V, z)
-        claims.append(Claim(f"{name}-in-hull", f"the {name} output lies in the convex hull of the values (vecmix's "
-                            "exact hull test, its certificate checked here)", "002 §5", "inside",
-                            f"weights >= 0 with sum 1: {'yes' if convex else 'no'}; {seen}", inside, True))
+        p, _ = beyond(V, z)  # outside the hull: the test must say so too
+        p_out = not checked_hull(V, p)[0]
+        claims.append(Claim(f"{name}-in-hull", f"the {name} output lies in the convex hull of the values, and the "
+                            "point beyond it through the farthest value does not (vecmix's exact hull test, its "
+                            "certificate checked here)", "002 §5", "z inside, 2 v_far - z outside",
+                            f"weights >= 0 with sum 1: {'yes' if convex else 'no'}; {seen}; the point beyond: "
+                            f"{'outside' if p_out else 'inside'}", inside and p_out, True))
 
     deps = list(solution_set(V, explicit).directions)  # the dependencies among the values
     names = [fig.named("v", i + 1) for i in range(m)]

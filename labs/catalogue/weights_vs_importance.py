@@ -108,7 +108,7 @@ def run(params):
 
     claims = [
         Claim("leave-one-out-formula", "removing key i moves the output by alpha_i / (1 - alpha_i) times (v_i - z): "
-              "the key's odds, not its weight, times its value's offset from z", SOURCE,
+              "the key's odds, not its weight, times its value's offset from z", "002 §7 (derived from 002 §2)",
               "z - z_{-i} (vecmix, key i removed) = alpha_i (v_i - z) / (1 - alpha_i) for every key",
               "equal for every key (exact)" if formula_ok else "differs for some key", formula_ok, True),
         Claim("largest-weight-no-effect", f"the largest weight (key {top + 1}, {decimal(alpha_num[top])}) has no "
@@ -120,7 +120,8 @@ def run(params):
               f"largest effect {decimal(effect_num[most])} from key {most + 1}, weight {decimal(alpha_num[most])}",
               small_matters, True),
         Claim("numeric-agrees", "numpy's weights, output and leave-one-out outputs (default blocked path) agree with "
-              "the exact ones", SOURCE, "max difference <= 1e-12", error_text(err), err <= TOLERANCE, False),
+              "the exact ones", "vecmix (numeric = exact)", "max difference <= 1e-12", error_text(err), err <= TOLERANCE,
+              False),
     ]
     labels = [f"key {i + 1}" for i in range(m)]
     figures = {"importance.svg": fig.grouped_bars(labels, [("weight αᵢ", alpha_num),
