@@ -463,13 +463,15 @@ def _sections(v):
     ]
     if n is not None:
         out.append(_family_section(v))
-    dep = ", ".join(f"$w = {tuple_tex(w)}$" for w in lifted.null_space) or "none"
+    dep = (f"the dependencies are {', '.join(f'$w = {tuple_tex(w)}$' for w in lifted.null_space)}" if
+           lifted.null_space else "the rows $(u_i, 1)$ are independent, so every strictly positive distribution is "
+           "the attention of some query")
     out += [
         "## (b) Which of them can a query produce?\n\n"
         "A distribution is the attention of some query exactly when $\\log \\alpha_i = q \\cdot k_i + c$ for every "
         "$i$: $\\log \\alpha$ lies in the column span of $[K \\mid 1]$. Equivalently $w \\cdot \\log \\alpha = 0$, "
         "i.e. $\\prod_i \\alpha_i^{w_i} = 1$, for every dependency $w$ of the rows $(k_i, 1)$. With keys = values "
-        f"$u$ here the dependencies are {dep}. "
+        f"$u$ here {dep}. "
         + (f"$\\beta$ passes (it is the attention of $q = u_{{{t + 1}}}$); "
            + ("$\\gamma$ does not: no query produces it. " if v["realisable"] == [True, False] else
               "the test does not separate it from $\\gamma$ here. ") if gamma is not None else "")

@@ -175,7 +175,7 @@ def run(params):
                Value("in_span", {name: [bool(x) for x in flags] for name, flags in inside.items()})]
     sections = _sections(params, tokens, X, h, d_head, d_ff, W, own, A_num, Y_num, inside, E.rank,
                          [key for key in (*drawn, "W_1", "W_2") if params.get(key) is None], causal,
-                         dict(ranks=ranks, rank_o=rank_o, ingredients=ingredients))
+                         dict(ranks=ranks, rank_o=rank_o, ingredients=ingredients, W_1=W_1, W_2=W_2))
     intro = (f"*Reproduces* the remark of {cite('001', 6)} that multi-head attention repeats the mixture in parallel "
              f"subspaces, and the failure mode of {cite('002', 7)}: confusing the attention mechanism with the whole "
              "transformer block around it.")
@@ -406,7 +406,9 @@ def _sections(params, tokens, X, h, d_head, d_ff, W, own, A_num, Y_num, inside, 
         "(LayerNorm), applies the position-wise feed-forward layer of §3.3 with a ReLU, adds and normalises again:\n"
         + display(r"u_t = \operatorname{LayerNorm}(x_t + y_t), \qquad "
                   r"o_t = \operatorname{LayerNorm}\big(u_t + \max(0, u_t W_1) W_2\big)")
-        + f"\nwith $W_1$ of size {d_model} x {d_ff} and $W_2$ of size {d_ff} x {d_model}. The mapped values span a "
+        + f"\nwith $W_1$ of size {d_model} x {d_ff} and $W_2$ of size {d_ff} x {d_model}:\n"
+        + display(f"W_1 = {matrix(found['W_1'])}, \\qquad W_2 = {matrix(found['W_2'])}")
+        + "\nThe mapped values span a "
         f"subspace of dimension {rank} in $\\mathbb{{R}}^{{{d_model}}}$; which stages stay in it, token by token, "
         "checked exactly (LayerNorm divides each row by its standard deviation, a positive number that changes "
         "neither the ReLU's signs nor membership in a span, so the lab checks each stage times that number, "
