@@ -5,12 +5,14 @@ V^T c = z and sum c = 1: a single point exactly when the values are affinely ind
 else a whole family. (b) Which of them can the layer produce? A distribution alpha is the
 attention of some query q exactly when log alpha_i = q . k_i + c for all i (003's scores,
 without a scale), i.e. log alpha lies in the span of the key coordinates and the all-ones
-vector. With keys equal to the values, as in 003, the output pins the producible
-distribution down (two of them with one output would have a positive symmetrised KL
-divergence equal to (q - q') . (z - z') = 0); with keys that see what the values do not,
-two queries can give different distributions and the same output. Around this: the three
-spaces of 003's answer (word embeddings e, x = e + PE, values v = x W_v) and the asker's two
-near-one-hot extremes. Words are numbered from 1 (003 numbers them from 0).
+vector. With keys equal to the values (the lab's reading of 003's answer, which does not
+say what the keys are) the output pins the producible distribution down (two of them with
+one output would have a positive symmetrised KL divergence equal to (q - q') . (z - z') = 0),
+and so it does whenever the keys are an affine function of the values (k_i = B^T v_i + b);
+with keys that see what the values do not, two queries can (but need not) give different distributions and the
+same output. Around this: the three spaces of 003's answer (word embeddings e, x = e + PE,
+values v = x W_v) and the asker's two near-one-hot extremes. Words are numbered from 1 (003
+numbers them from 0).
 """
 
 from dataclasses import dataclass
@@ -30,6 +32,7 @@ from vecmix import (
     exact_number,
     exact_softmax,
     in_span,
+    is_nonnegative,
     is_zero,
     one_fraction,
     solution_set,
@@ -44,8 +47,10 @@ from ..report import figures as fig
 from ..report.markdown import cite_part, column, decimal, display, error_text, image, matrix, table, tex, tuple_tex
 
 TITLE = "Does the weighted sum lose which words mattered?"
-QUESTION, ANSWER, COMMENTS = "003 (question)", "003 (answer)", "003 (comments)"
+QUESTION, COMMENTS = "003 (question)", "003 (comments)"
+FORMULA, FOLLOWS_ANSWER = "follows from 003 (question)", "follows from 003 (answer)"  # derived from 003's formula
 TOLERANCE = 1e-12
+NEARLY_ALL = sp.Rational(99, 100)  # "nearly all the weight": at least this much on the favoured word
 NEG_INF, POS_INF = r"-\infty", r"\infty"
 
 
@@ -122,14 +127,14 @@ def run(params):
     mixed_e = (e.T * alpha).applyfunc(one_fraction)  # sum_i alpha_i e_i
     through_W = exact_equal(z, W_v.T * mixed_x)  # z = (sum_i alpha_i x_i) W_v, written as a column
     not_words = W_v.cols != d or not exact_equal(z, mixed_e)
+    on_words = affine_solution_set(e, z) if W_v.cols == d else None  # z's own weights on the word embeddings
 
     # The asker's two extremes: nearly all the weight on one word, then on the other.
     extremes = [_extreme(V, p, lam) for p in ends]  # (alpha, z, the query that produces alpha or None)
     apart = not exact_equal(extremes[0][1], extremes[1][1])
-    near = [float(np.linalg.norm(to_numeric(ez - V.row(p).T))) for p, (_, ez, _) in zip(ends, extremes)]
-    bound = [(1 - float(to_numeric(ea[p]))) * max(float(np.linalg.norm(to_numeric(V.row(i) - V.row(p))))
-                                                  for i in range(m)) for p, (ea, _, _) in zip(ends, extremes)]
-    close = all(n_ <= b + 1e-12 for n_, b in zip(near, bound))
+    nearly_all = [is_nonnegative(ea[p] - NEARLY_ALL) for p, (ea, _, _) in zip(ends, extremes)]
+    gap2 = _squared_norm(V.row(ends[0]) - V.row(ends[1]))  # |v_a - v_b|^2
+    near = [_positive(gap2 - 4 * _squared_norm(ez.T - V.row(p))) for p, (_, ez, _) in zip(ends, extremes)]
 
     # (a) in R^d_v: can the weights be read back from z?
     coords = affine_solution_set(V, z)
@@ -150,8 +155,9 @@ def run(params):
         line = beta + s * n  # (m, 1), every member
         along = all(x == 0 for x in (U.T * line - zf).applyfunc(lambda x: one_fraction(sp.expand(x))))
         sums = one_fraction(sp.expand(sp.Add(*line))) == 1
+        positive = _positive_exactly_between(beta, n, lo, hi, gamma)
     else:
-        n, lo, hi, s_star, gamma, along, sums = None, None, None, None, None, False, False
+        n, lo, hi, s_star, gamma, along, sums, positive = None, None, None, None, None, False, False, False
     realisable = [_realisable(p, lifted.null_space) for p in (beta, gamma) if p is not None]
 
     # (b) continued: keys that differ from the values, two queries, one output.
@@ -160,43 +166,49 @@ def run(params):
     pair = not exact_equal(A2.row(0), A2.row(1)) and exact_equal(Z2.row(0), Z2.row(1))
     lifted_K2 = K2.row_join(sp.ones(m, 1))  # (m, d_k + 1)
     blind = [j for j in range(lifted_K2.cols) if not in_span(U.row_join(sp.ones(m, 1)).T, lifted_K2[:, j])]
+    level = _constant_output(U, K2)  # whether every distribution the other keys produce has one output
 
     numeric, err = _numeric(V, t, U, Q2, K2, (alpha, z, beta, zf, A2, Z2))
     claims = [
-        Claim("output-mixes-values", "the output mixes the values v_i = (e_i + PE_i) W_v, not the word embeddings: "
-              "z = (sum_i alpha_i x_i) W_v, which differs from sum_i alpha_i e_i", COMMENTS,
-              "z = (sum alpha_i x_i) W_v exactly; z != sum alpha_i e_i",
+        Claim("output-mixes-values", "the output z is the alpha-mixture of the values v_i = (e_i + PE_i) W_v (the "
+              "lab's (sum_i alpha_i x_i) W_v), not the alpha-mixture of the word embeddings: z != sum_i alpha_i e_i",
+              COMMENTS, "z = (sum alpha_i x_i) W_v exactly; z != sum alpha_i e_i",
               ("z = (sum alpha_i x_i) W_v" if through_W else "z differs from (sum alpha_i x_i) W_v")
               + ("; z differs from sum alpha_i e_i" if not_words else "; z = sum alpha_i e_i: the values are the "
                  "word embeddings here"), through_W and not_words, True),
-        Claim("extremes-differ", f"nearly all the weight on word {ends[0] + 1} or on word {ends[1] + 1} gives two "
-              f"different outputs, near v_{ends[0] + 1} and near v_{ends[1] + 1}", QUESTION,
-              "z^(a) != z^(b); |z^(p) - v_p| <= (1 - alpha_p) max_i |v_i - v_p|",
-              _extremes_text(extremes, ends, apart, near, V), apart and close, True),
-        Claim("recoverable", f"with these values in R^{V.cols} the weights are read back from z exactly", QUESTION,
+        Claim("extremes-differ", f"nearly all the weight (at least {float(NEARLY_ALL)}) on word {ends[0] + 1} or "
+              f"on word {ends[1] + 1} gives two different outputs, each within half the distance |v_{ends[0] + 1} - "
+              f"v_{ends[1] + 1}| of its own word's value", FORMULA,
+              f"alpha_p >= {float(NEARLY_ALL)}; z^(a) != z^(b); |z^(p) - v_p| < |v_a - v_b| / 2",
+              _extremes_text(extremes, ends, apart, gap2, V), all(nearly_all) and apart and all(near), True),
+        Claim("recoverable", f"with these values in R^{V.cols} the weights are read back from z exactly", FORMULA,
               "the only c with V^T c = z, sum c = 1, is alpha",
               "unique, equal to alpha" if recovered else f"a family of dimension {coords.dimension}", recovered, True),
         Claim("not-recoverable", f"with the flat values ({m} words in R^{U.cols}) a family of distributions gives the "
-              "same output", QUESTION, f"dimension m - rank[U | 1] = {m - lifted.rank} >= 1",
+              "same output", FORMULA, f"dimension m - rank[U | 1] = {m - lifted.rank} >= 1",
               f"dimension {family.dimension}", family.dimension == m - lifted.rank >= 1, True),
-        Claim("whole-family", "every beta + s n is a distribution with the same output: positive for s in (lo, hi), "
-              "summing to 1 and giving z for every s", QUESTION, "sum and U^T (beta + s n) - z identically 0 in s",
-              _family_text(along, sums, lo, hi, n), along and sums, True),
-        Claim("other-member-not-realisable", "with keys = values (003), beta is the attention of q = u_t but the other "
-              "member gamma is the attention of no query: log gamma is not affine in the keys", ANSWER,
+        Claim("whole-family", "every beta + s n with lo < s < hi is a distribution with beta's output: it sums to 1 "
+              "and gives z for every s, and it is strictly positive exactly on (lo, hi)", FORMULA,
+              "sum and U^T (beta + s n) - z identically 0 in s; beta + s n > 0 inside (lo, hi), a zero entry at "
+              "each end", _family_text(along, sums, positive, lo, hi, n), along and sums and positive, True),
+        Claim("other-member-not-realisable", "with keys = values (the lab's reading of 003's answer), beta is the "
+              "attention of q = u_t but the other member gamma is the attention of no query: log gamma is not "
+              "affine in the keys", FOLLOWS_ANSWER,
               "w . log beta = 0 and w . log gamma != 0 for the dependencies w of [U | 1]",
               _realisable_text(realisable), realisable == [True, False], True),
         Claim("two-queries-one-output", "with keys that differ from the values, two queries give different "
               "attention distributions and exactly the same output", QUESTION,
               "alpha != alpha', U^T alpha = U^T alpha'",
               _pair_text(A2, Z2), pair, True),
-        Claim("numeric-agrees", "numpy's weights and outputs (full weights path and default blocked path) agree with "
-              "the exact ones", ANSWER, "max difference <= 1e-12", error_text(err), err <= TOLERANCE, False),
+        Claim("numeric-agrees", "numpy's weights and outputs (full weights path, default blocked path and two key "
+              "blocks) agree with the exact ones", "vecmix (numeric = exact)", f"max difference <= {TOLERANCE:g}",
+              error_text(err), err <= TOLERANCE, False),
     ]
     figures = {"distributions.svg": _figure(words, alpha, beta, gamma, n, lo, hi, U, K2, numeric, V.cols)}
     values = [Value("word_embeddings", to_numeric(e), e), Value("positions", to_numeric(PE), PE),
               Value("values", to_numeric(V), V), Value("weights", numeric["alpha"], alpha),
               Value("output", to_numeric(z).ravel(), z),
+              Value("output_on_word_embeddings", *_word_weights(on_words)),
               Value("extreme_outputs", [to_numeric(ez).ravel() for _, ez, _ in extremes],
                     [ez for _, ez, _ in extremes]),
               Value("flat_values", to_numeric(U), U), Value("flat_weights", numeric["beta"], beta),
@@ -204,18 +216,28 @@ def run(params):
               Value("other_weights", None if gamma is None else to_numeric(gamma).ravel(), gamma),
               Value("other_keys_weights", numeric["A2"], A2), Value("other_keys_outputs", to_numeric(Z2), Z2)]
     sections = _sections(dict(
-        words=words, e=e, PE=PE, X=X, V=V, W_v=W_v, t=t, alpha=alpha, z=z, not_words=not_words, U=U, ends=ends,
-        extremes=extremes, lam=lam,
+        words=words, e=e, PE=PE, X=X, V=V, W_v=W_v, t=t, alpha=alpha, z=z, mixed_e=mixed_e, not_words=not_words,
+        on_words=on_words, U=U, ends=ends, extremes=extremes, lam=lam, nearly_all=nearly_all, near=near,
         recovered=recovered, coords=coords, beta=beta, zf=zf, n=n, lo=lo, hi=hi, s_star=s_star, gamma=gamma,
-        numeric=numeric, lifted=lifted, realisable=realisable, K2=K2, Q2=Q2, A2=A2, Z2=Z2, blind=blind))
+        family_ok=along and sums and positive, numeric=numeric, lifted=lifted, realisable=realisable, K2=K2, Q2=Q2,
+        A2=A2, Z2=Z2, pair=pair, blind=blind, level=level))
     intro = (f"*Answers* the question of {cite_part('003', 'the question, the answer and its comments')}, on its "
              f"sentence *{' '.join(words)}*.")
     return LabResult("identifiability", TITLE, intro, sections, claims, values, figures, [
         "003 leaves the embeddings abstract; the word embeddings, positional encodings (small rationals standing in "
         "for the sinusoids of the `positional_encoding` lab), W_v and the keys are the lab's choice.",
+        "003's answer sets q = v^<1> and writes the scores q . k^<i> without saying what the keys are; the lab "
+        "takes the keys equal to the values (k_i = v_i). That is its interpretation, not the page's statement.",
         "The scores follow 003's formula exp(q . k), without the 1/sqrt(d_k) of 002; a scale would only rescale q.",
         "003 numbers the words from 0 (v^<0> = i, v^<1> = love, v^<2> = sushi); this report numbers them from 1, so "
         "003's q = v^<1> is q = v_2 here, and lab.query_position and lab.extremes count from 1."])
+
+
+def _word_weights(on_words):
+    """(numeric, exact) weights c summing to 1 with z = sum_i c_i e_i, when there is exactly one such c."""
+    if on_words is None or on_words.dimension != 0:
+        return None, None
+    return to_numeric(on_words.particular).ravel(), on_words.particular
 
 
 def _same_shape(M, like, key):
@@ -258,8 +280,52 @@ def _interval(beta, n):
     return lo, hi
 
 
+def _positive_exactly_between(beta, n, lo, hi, inside):
+    """Whether beta + s n > 0 exactly for lo < s < hi: every entry >= 0 at both ends with a zero entry at each
+    end (so the interval cannot be widened), and every entry > 0 at the point ``inside`` of the interval.
+
+    Each entry is affine in s, so it is positive on the open interval when it is >= 0 at both ends and
+    positive somewhere between them.
+    """
+    if lo is None or hi is None:
+        return False  # n sums to 0 and is not 0, so it has entries of both signs: both ends are finite
+    ends = [(beta + x * n).applyfunc(one_fraction) for x in (lo, hi)]  # (m, 1) each
+    return (all(is_nonnegative(x) for end in ends for x in end) and all(any(is_zero(x) for x in end) for end in ends)
+            and all(_positive(x) for x in inside))
+
+
+def _positive(x):
+    """x > 0, exactly."""
+    return is_nonnegative(x) and not is_zero(x)
+
+
+def _squared_norm(row):
+    """|r|^2 of an exact row or column, as one expression."""
+    return one_fraction(sp.expand(sum(x**2 for x in row)))
+
+
+def _constant_output(U, K):
+    """Whether q -> U^T softmax(q k) is constant for 1-D keys k (None for keys of another size).
+
+    Its derivative is sum_{i<j} (u_i - u_j)(k_i - k_j) e^{q (k_i + k_j)} / (sum_i e^{q k_i})^2; exponentials
+    with different exponents are linearly independent, so the output is constant exactly when, for each
+    exponent k_i + k_j, the coefficients (u_i - u_j)(k_i - k_j) of the pairs with that exponent add up to 0.
+    """
+    if K.cols != 1:
+        return None
+    m, k = K.rows, list(K)
+    by_exponent = {}
+    for i in range(m):
+        for j in range(i + 1, m):
+            by_exponent.setdefault(k[i] + k[j], []).append((U.row(i) - U.row(j)) * (k[i] - k[j]))  # (1, d')
+    return all(sum(terms, sp.zeros(1, U.cols)).is_zero_matrix for terms in by_exponent.values())
+
+
 def _realisable(p, dependencies):
-    """Whether log p is affine in the keys: prod p_i^(w_i) = 1 for every integer dependency w of [K | 1]."""
+    """Whether log p is affine in the keys: every p_i > 0 and prod p_i^(w_i) = 1 for every integer dependency w
+    of [K | 1]."""
+    if not all(_positive(x) for x in p):
+        return False  # softmax weights are positive; with a zero entry log p does not exist
     for w in dependencies:
         scale = sp.ilcm(*[x.q for x in w])
         w = [int(x * scale) for x in w]  # integers, same direction
@@ -271,36 +337,42 @@ def _realisable(p, dependencies):
 
 
 def _numeric(V, t, U, Q2, K2, exact):
-    """numpy's weights (full path) and the largest difference from the exact ones, blocked path included."""
+    """numpy's weights (full path) and the largest difference from the exact ones, blocked paths included."""
     alpha, z, beta, zf, A2, Z2 = exact
     V_n, U_n, Q2_n, K2_n = (to_numeric(M) for M in (V, U, Q2, K2))
     runs = [(V_n[t], V_n, V_n, alpha, z), (U_n[t], U_n, U_n, beta, zf), (Q2_n, K2_n, U_n, A2, Z2)]
     out, err = {}, 0.0
     for name, (q, K, W, a, zz) in zip(("alpha", "beta", "A2"), runs):
         z_full, a_num = attention(q, K, W, scale=1.0, weights=True)
-        z_blocked = attention(q, K, W, scale=1.0)
+        z_blocked = attention(q, K, W, scale=1.0)  # the default blocked path: here all keys in one block
+        z_two = attention(q, K, W, scale=1.0, block_size=2)  # two blocks: the online rescaling runs
         want_a, want_z = to_numeric(a).reshape(a_num.shape), to_numeric(zz).reshape(z_full.shape)
-        err = max(err, float(np.max(np.abs(a_num - want_a))), float(np.max(np.abs(z_full - want_z))),
-                  float(np.max(np.abs(z_blocked - want_z))))
+        err = max(err, float(np.max(np.abs(a_num - want_a))),
+                  *(float(np.max(np.abs(z_ - want_z))) for z_ in (z_full, z_blocked, z_two)))
         out[name] = a_num
     return out, err
 
 
-def _extremes_text(extremes, ends, apart, near, V):
+def _extremes_text(extremes, ends, apart, gap2, V):
+    a, b = (p + 1 for p in ends)
+    weights = ", ".join(f"alpha_{p + 1} = {decimal(float(to_numeric(ea[p])), 5)}" for p, (ea, _, _) in
+                        zip(ends, extremes))
     gap = float(np.linalg.norm(to_numeric(extremes[0][1] - extremes[1][1])))
-    words = " and ".join(f"|z^({p + 1}) - v_{p + 1}| = {decimal(x, 4)}" for p, x in zip(ends, near))
+    dist = ", ".join(f"|z^({p + 1}) - v_{p + 1}| = {decimal(float(np.linalg.norm(to_numeric(ez.T - V.row(p)))), 4)}"
+                     for p, (_, ez, _) in zip(ends, extremes))
     how = "; a query gives each" if all(q is not None for _, _, q in extremes) else "; no query gives both"
-    return (f"|z^({ends[0] + 1}) - z^({ends[1] + 1})| = {decimal(gap)}; " if apart else "the two outputs are equal; ") \
-        + words + how
+    return (f"{weights}; " + (f"|z^({a}) - z^({b})| = {decimal(gap)}; " if apart else "the two outputs are equal; ")
+            + f"{dist} against |v_{a} - v_{b}| / 2 = {decimal(float(sp.sqrt(gap2).evalf(30)) / 2, 4)}" + how)
 
 
-def _family_text(along, sums, lo, hi, n):
+def _family_text(along, sums, positive, lo, hi, n):
     if n is None:
         return "no family: the output pins the distribution down"
-    bounds = f"s in ({'-oo' if lo is None else decimal(float(to_numeric(lo)))}, " \
+    bounds = f"({'-oo' if lo is None else decimal(float(to_numeric(lo)))}, " \
              f"{'oo' if hi is None else decimal(float(to_numeric(hi)))})"
     return (f"output {'identically z' if along else 'changes with s'}, "
-            f"sum {'identically 1' if sums else 'changes with s'}; {bounds}")
+            f"sum {'identically 1' if sums else 'changes with s'}; "
+            + (f"positive exactly on {bounds}" if positive else f"not positive exactly on {bounds}"))
 
 
 def _realisable_text(realisable):
@@ -360,10 +432,11 @@ def _sections(v):
         "{\\sum_j \\exp(q \\cdot k^{<j>})} v^{<i>}$ and asks: doesn't the sum lose which words mattered? Two "
         "extremes, the output depending almost entirely on one word or almost entirely on the next, might give the "
         f"same vector. The answer takes the sentence *{' '.join(words)}* with the word under consideration "
-        f"*{word}*: $q = v_{{{t + 1}}}$ (003's $v^{{<{t}>}}$; 003 numbers words from 0, this report from 1), keys "
-        "equal to the values, scores $q \\cdot k_i$ with no scale. Two questions have to be kept apart: **(a)** "
-        "which attention distributions give the same output, and **(b)** which of those the layer can actually "
-        "produce, for some query, with these keys.\n",
+        f"*{word}*: $q = v_{{{t + 1}}}$ (003's $v^{{<{t}>}}$; 003 numbers words from 0, this report from 1) and "
+        "scores $q \\cdot k_i$ with no scale. It does not say what the keys are; this lab reads them as equal to "
+        "the values, its interpretation of the answer. Two questions have to be kept apart: **(a)** which attention "
+        "distributions give the same output, and **(b)** which of those the layer can actually produce, for some "
+        "query, with these keys.\n",
         "## Three embeddings of each word\n\n"
         "The answer's comments separate three spaces: the word embedding $e$ (where word2vec-style analogies "
         "live), the positionally encoded $x = e + PE$, and the value $v = x W_v$ that attention mixes:\n"
@@ -372,20 +445,14 @@ def _sections(v):
         + f"\n\nThe output for *{word}* is a mixture of the values, "
         f"$z = \\sum_i \\alpha_i v_i = (\\sum_i \\alpha_i x_i) "
         f"W_v = {tuple_tex(z)}$ with $\\alpha = {tuple_tex(alpha)}$: it lives where the values live. "
-        + ("The same weights applied to the word embeddings give another vector, so $z$ is not a mixture of word "
-           "embeddings.\n" if v["not_words"] else "Here the same weights applied to the word embeddings give $z$ "
-           "too: these values act like the word embeddings (as they are exactly when there is no positional "
-           "encoding and $W_v = I$).\n"),
+        + _words_text(v) + "\n",
         "## The two extremes\n\n"
         f"Put the score $\\lambda = {tex(lam)}$ on one word and $0$ on the others ("
         + ("with these keys a query does it, up to a constant that softmax ignores" if all(
             q is not None for _, _, q in extremes) else "with these keys no query does it for every word; the "
            "weights are taken as they are") + "):\n\n"
         + table(["favoured word", "its weight", "output $z$", "its value", "a query giving it"], ext_rows)
-        + "\n\nEach output sits next to the favoured word's value, within $(1 - \\alpha_p) \\max_i \\lVert v_i - v_p "
-        "\\rVert$. Exactly, the two weight vectors differ only on the two favoured words, so "
-        "$z^{(a)} - z^{(b)} = \\frac{e^{\\lambda} - 1}{m - 1 + e^{\\lambda}} (v_a - v_b)$: the two extremes give "
-        "the same output only if the two words have the same value.\n",
+        + "\n\n" + _extremes_prose(v) + "\n",
         "## (a) Reading the weights back\n\n"
         f"Weights that sum to one and give $z$ solve $V^\\top c = z$, $\\sum_i c_i = 1$: {m} unknowns, "
         f"{V.cols + 1} equations. "
@@ -395,63 +462,180 @@ def _sections(v):
            f"These values are affinely dependent: a family of dimension {v['coords'].dimension} gives $z$.\n"),
     ]
     if n is not None:
-        gap = f"{tex(lo) if lo is not None else NEG_INF} < s < {tex(hi) if hi is not None else POS_INF}"
-        out.append(
-            "## (a) When the sum forgets\n\n"
-            f"Give the same words 1-D values $u = {tuple_tex(U)}$ (rows of $U$) and attend from *{word}* again, "
-            f"$q = u_{{{t + 1}}}$, keys = values. Now $m = {m} > d + 1 = {U.cols + 1}$, and the direction "
-            f"$n = {tuple_tex(n)}$ changes neither the sum of the weights nor the output. Every\n"
-            + display(rf"\beta + s n, \qquad {gap}")
-            + f"\nis a strictly positive distribution with the same output $z = {tuple_tex(zf)}$; at $s = "
-            f"{tex(v['s_star'])}$ it is $\\gamma$:\n"
-            + display(rf"\beta \approx {column(v['numeric']['beta'], fmt=decimal)}, \qquad \gamma \approx "
-                      rf"{column(to_numeric(gamma).ravel(), fmt=decimal)}, \qquad U^\top \beta = U^\top \gamma = "
-                      rf"{column(zf)}"))
-    dep = ", ".join(f"$w = {tuple_tex(w)}$" for w in lifted.null_space) or "none"
+        out.append(_family_section(v))
+    dep = (f"the dependencies are {', '.join(f'$w = {tuple_tex(w)}$' for w in lifted.null_space)}" if
+           lifted.null_space else "the rows $(u_i, 1)$ are independent, so every strictly positive distribution is "
+           "the attention of some query")
     out += [
         "## (b) Which of them can a query produce?\n\n"
         "A distribution is the attention of some query exactly when $\\log \\alpha_i = q \\cdot k_i + c$ for every "
         "$i$: $\\log \\alpha$ lies in the column span of $[K \\mid 1]$. Equivalently $w \\cdot \\log \\alpha = 0$, "
         "i.e. $\\prod_i \\alpha_i^{w_i} = 1$, for every dependency $w$ of the rows $(k_i, 1)$. With keys = values "
-        f"$u$ here the dependencies are {dep}. $\\beta$ passes (it is the attention of $q = u_{{{t + 1}}}$); "
-        + ("$\\gamma$ does not: no query produces it. " if v["realisable"] == [True, False] else
-           "the test does not separate them here. ")
+        f"$u$ here {dep}. "
+        + (f"$\\beta$ passes (it is the attention of $q = u_{{{t + 1}}}$); "
+           + ("$\\gamma$ does not: no query produces it. " if v["realisable"] == [True, False] else
+              "the test does not separate it from $\\gamma$ here. ") if gamma is not None else "")
         + "This is no accident of the numbers. If two queries $q, q'$ gave distributions $\\alpha \\ne \\alpha'$ with "
         "the same output, then $\\sum_i (\\alpha_i - \\alpha'_i)(\\log \\alpha_i - \\log \\alpha'_i)$, which is the "
         "sum of the two Kullback-Leibler divergences and so positive, would equal $(q - q') \\cdot (z - z') = 0$, "
-        "since with keys equal to the values $\\log \\alpha_i - \\log \\alpha'_i = (q - q') \\cdot v_i + c$. **So in "
-        "003's setting the output does determine the attention distribution**: summing loses nothing the layer "
-        "could have produced. More generally this holds whenever every column of $[K \\mid 1]$ lies in the column "
-        "span of $[V \\mid 1]$.\n",
-        "## (b) Keys that see what the values miss\n\n"
-        "In a transformer the keys and the values come from different maps ($W_k \\ne W_v$). Keep the values $u$ "
-        f"but take the keys $k = {tuple_tex(v['K2'])}$: "
-        + (f"column {', '.join(str(j + 1) for j in v['blind'])} of $[K \\mid 1]$ lies outside the column span of "
-           "$[U \\mid 1]$, so the argument above no longer applies. " if v["blind"] else
-           "every column of $[K \\mid 1]$ lies in the column span of $[U \\mid 1]$, so the argument above applies. ")
-        + f"The queries ${tuple_tex(v['Q2'].row(0))}$ and ${tuple_tex(v['Q2'].row(1))}$ give\n"
-        + display(rf"\alpha = {column(v['A2'].row(0))}, \qquad \alpha' = {column(v['A2'].row(1))}, \qquad "
-                  rf"U^\top \alpha = {tex(v['Z2'][0, 0]) if U.cols == 1 else tuple_tex(v['Z2'].row(0))}, \quad "
-                  rf"U^\top \alpha' = {tex(v['Z2'][1, 0]) if U.cols == 1 else tuple_tex(v['Z2'].row(1))}")
-        + "\nThe key asks \"is it *love*?\", a question the values cannot see: moving weight from *love* to *i* "
-        "and *sushi* equally leaves the average position unchanged. Here two realisable distributions share one "
-        "output, and the asker's worry is real.\n\n"
-        + image("figures/distributions.svg", "distributions with the same output",
-                "Figure 1. All distributions over the three words (the triangle). The thick segment holds every "
-                "distribution with β's output (a); the curves hold what some query can produce (b): with keys = "
-                "values the curve crosses the segment only at β; with the other keys the whole line through the "
-                "middle gives one output."),
+        "since with keys equal to the values $\\log \\alpha_i - \\log \\alpha'_i = (q - q') \\cdot v_i + c$. **So "
+        "with keys equal to the values, the lab's reading of 003's answer, the output does determine the attention "
+        "distribution**: summing loses nothing the layer could have produced. The same argument works whenever "
+        "every column of $[K \\mid 1]$ lies in the column span of $[V \\mid 1]$: then $k_i = B^\\top v_i + b$, "
+        "so $q \\cdot k_i = (B q) \\cdot v_i + b \\cdot q$, and $B q$ takes the place of $q$. That condition is "
+        "sufficient, not necessary.\n",
+        _keys_section(v),
         "## The answer\n\n"
-        "The sum alone loses which words mattered only in a restricted sense. Among *all* distributions, many give "
-        "one output once the values are affinely dependent (more words than dimensions plus one). Among the "
-        "distributions the layer can produce, the output pins the weights down when the keys see nothing the "
-        "values do not, as when keys equal values in 003's answer, and not otherwise. Near-one-hot weights on two "
-        "different words give outputs near two different values. And the layer does not throw the weights away: "
-        "**they are an output too** (`vecmix.attention(..., weights=True)` returns $A$ beside $Z$), recomputed "
-        "from $q \\cdot k_i$ whenever they are needed, while $z$, a mixture of values rather than word "
-        "embeddings, is what the next layer receives.\n",
+        "The sum alone loses which words mattered only in a restricted sense. Among *all* distributions, whole "
+        "families share one output whenever the values are affinely dependent (for instance when there are more "
+        "words than dimensions plus one). Among the distributions the layer can produce, the output pins the "
+        "weights down when the keys see nothing the values do not (every column of $[K \\mid 1]$ in the span of "
+        "$[V \\mid 1]$), as when the keys equal the values, the lab's reading of 003's answer; with other keys it "
+        + ("can fail to, as with the keys above. " if v["pair"] else
+           "can fail to, although the two queries above are still told apart. ")
+        + "Weights concentrated on two different words give different outputs whenever the two words' values "
+        "differ. And the layer does not throw the weights away: **they are an output too** "
+        "(`vecmix.attention(..., weights=True)` returns $A$ beside $Z$), recomputed from $q \\cdot k_i$ whenever "
+        "they are needed, while $z$, the $\\alpha$-mixture of the values (not of the word embeddings), is what the "
+        "next layer receives.\n",
     ]
     return out
+
+
+def _words_text(v):
+    """What the weights alpha say about the word embeddings e: z is not their alpha-mixture; its own weights on e."""
+    e, z, on_words = v["e"], v["z"], v["on_words"]
+    if on_words is None:
+        return (f"The values live in $\\mathbb{{R}}^{{{z.rows}}}$ and the word embeddings in "
+                f"$\\mathbb{{R}}^{{{e.cols}}}$: $z$ is not even in the embeddings' space.")
+    if not v["not_words"]:
+        return ("Here the same weights applied to the word embeddings give $z$ too: these values act like the word "
+                "embeddings (as they are exactly when there is no positional encoding and $W_v = I$).")
+    said = (f"The same weights applied to the word embeddings give another vector, $\\sum_i \\alpha_i e_i \\approx "
+            f"{tuple_tex(to_numeric(v['mixed_e']).ravel(), decimal)} \\ne z$: $\\alpha$ weighs the values, not the "
+            "words' embeddings. ")
+    if not on_words.consistent:
+        return said + ("No weights summing to 1 give $z$ from the word embeddings at all: $z$ lies off their "
+                       "affine hull.")
+    if on_words.dimension >= 1:
+        return said + (f"As a mixture of the word embeddings $z$ needs other weights: a family of dimension "
+                       f"{on_words.dimension} of weights summing to 1 gives it, and $\\alpha$ is not among them.")
+    c = on_words.particular
+    inside = all(is_nonnegative(x) for x in c)
+    return said + ("As a mixture of the word embeddings $z$ needs other weights: $z = \\sum_i c_i e_i$ with "
+                   f"$c \\approx {tuple_tex(to_numeric(c).ravel(), decimal)}$, "
+                   + ("all nonnegative, so $z$ even lies in the convex hull of the word embeddings; only the weights "
+                      "differ." if inside else "not all nonnegative, so $z$ lies outside the convex hull of the word "
+                      "embeddings."))
+
+
+def _extremes_prose(v):
+    """The two extremes: the bound that holds for every distribution, then what this run's numbers show."""
+    ends, extremes, words = v["ends"], v["extremes"], v["words"]
+    a, b = (p + 1 for p in ends)
+    bound = ("For any weights $z - v_p = \\sum_{i \\ne p} \\alpha_i (v_i - v_p)$, so $\\lVert z - v_p \\rVert \\le "
+             "(1 - \\alpha_p) \\max_i \\lVert v_i - v_p \\rVert$: nearly all the weight on word $p$ puts $z$ near "
+             "$v_p$ unless another value lies far away. ")
+    same = exact_equal(extremes[0][1], extremes[1][1])
+    most = f"Here each favoured word gets at least {float(NEARLY_ALL)} of the weight"
+    if not all(v["nearly_all"]):
+        here = (f"Here $\\lambda = {tex(v['lam'])}$ leaves a favoured word less than {float(NEARLY_ALL)} of the "
+                "weight: these are not the asker's near-one-hot extremes. ")
+    elif same:
+        here = f"{most}, but the two words have the same value, so neither output is nearer one value than the other. "
+    elif all(v["near"]):
+        here = (f"{most}, and each output lies within half the distance $\\lVert v_{{{a}}} - v_{{{b}}} \\rVert$ of "
+                "its own word's value, so it is nearer that value than the other word's. ")
+    else:
+        far = [p + 1 for p, ok in zip(ends, v["near"]) if not ok]
+        whose = (f"the output for word {far[0]} is farther than half of $\\lVert v_{{{a}}} - v_{{{b}}} \\rVert$ "
+                 f"from $v_{{{far[0]}}}$" if len(far) == 1 else f"the outputs for words {a} and {b} are farther than "
+                 f"half of $\\lVert v_{{{a}}} - v_{{{b}}} \\rVert$ from their own words' values")
+        here = f"{most}, yet {whose}: another value lies far away. "
+    return (bound + here + "Exactly, the two weight vectors differ only on the two favoured words, so "
+            "$z^{(a)} - z^{(b)} = \\frac{e^{\\lambda} - 1}{m - 1 + e^{\\lambda}} (v_a - v_b)$: the two extremes give "
+            "the same output only if the two words have the same value"
+            + (f", as *{words[ends[0]]}* and *{words[ends[1]]}* do here." if same else
+               f"; *{words[ends[0]]}* and *{words[ends[1]]}* do not, so the outputs differ."))
+
+
+def _family_section(v):
+    """(a) with the flat values: the family beta + s n of distributions with beta's output."""
+    U, t, m, n, lo, hi, lifted = v["U"], v["t"], len(v["words"]), v["n"], v["lo"], v["hi"], v["lifted"]
+    gap = f"{tex(lo) if lo is not None else NEG_INF} < s < {tex(hi) if hi is not None else POS_INF}"
+    d1 = U.cols
+    why = (f"Now $m = {m} > d' + 1 = {d1 + 1}$ (here $d' = {d1}$, the size of the flat values): more words than "
+           "dimensions plus one, so the values are affinely dependent" if m > d1 + 1 else
+           f"The values are affinely dependent: $[U \\mid 1]$ has rank ${lifted.rank} < m = {m}$")
+    return ("## (a) When the sum forgets\n\n"
+            f"Give the same words values $u = {_rows_tex(U)}$ in $\\mathbb{{R}}^{{{d1}}}$ (rows of $U$) and attend "
+            f"from *{v['words'][t]}* again, $q = u_{{{t + 1}}}$, keys = values. {why}, and the direction "
+            f"$n = {tuple_tex(n)}$ changes neither the sum of the weights nor the output. Every\n"
+            + display(rf"\beta + s n, \qquad {gap}")
+            + ("\nis a strictly positive distribution with the same output" if v["family_ok"] else
+               "\nshould be a strictly positive distribution with the same output, but the lab's check of this "
+               "family failed (see `whole-family`); the output")
+            + f" $z = {tuple_tex(v['zf'])}$; at $s = {tex(v['s_star'])}$ it is $\\gamma$:\n"
+            + display(rf"\beta \approx {column(v['numeric']['beta'], fmt=decimal)}, \qquad \gamma \approx "
+                      rf"{column(to_numeric(v['gamma']).ravel(), fmt=decimal)}, \qquad U^\top \beta = U^\top \gamma = "
+                      rf"{column(v['zf'])}"))
+
+
+def _keys_section(v):
+    """(b) with keys that differ from the values: two queries, and whether their outputs coincide."""
+    U, K2, Q2, A2, Z2, blind, level = (v[k] for k in ("U", "K2", "Q2", "A2", "Z2", "blind", "level"))
+    shown = [tex(Z2[i, 0]) if U.cols == 1 else tuple_tex(Z2.row(i)) for i in range(2)]
+    text = ("## (b) " + ("Keys that see what the values miss" if blind else "Other keys")
+            + "\n\nIn a transformer the keys and the values come from different maps ($W_k \\ne W_v$). Keep the "
+            f"values $u$ but take the keys $k = {_rows_tex(K2)}$: "
+            + (f"column {', '.join(str(j + 1) for j in blind)} of $[K \\mid 1]$ lies outside the column span of "
+               "$[U \\mid 1]$, so the argument above no longer applies. " if blind else
+               "every column of $[K \\mid 1]$ lies in the column span of $[U \\mid 1]$, so the argument above "
+               "applies. ")
+            + f"The queries ${tuple_tex(Q2.row(0))}$ and ${tuple_tex(Q2.row(1))}$ give\n"
+            + display(rf"\alpha = {column(A2.row(0))}, \qquad \alpha' = {column(A2.row(1))}, \qquad "
+                      rf"U^\top \alpha = {shown[0]}, \quad U^\top \alpha' = {shown[1]}") + "\n")
+    if exact_equal(A2.row(0), A2.row(1)):
+        text += "The two queries give the same distribution, so there is nothing to tell apart."
+    elif v["pair"]:
+        diff = (A2.row(1) - A2.row(0)).applyfunc(one_fraction)  # (1, m)
+        text += (f"The two distributions differ, yet their outputs are equal: $\\alpha' - \\alpha \\approx "
+                 f"{tuple_tex(to_numeric(diff).ravel(), decimal)}$ sums to 0 and $U^\\top (\\alpha' - \\alpha) = 0$, "
+                 "a direction the values cannot see, and the keys move weight along it. Here two realisable "
+                 "distributions share one output, and the asker's worry is real.")
+    else:
+        text += ("The two distributions differ and so do their outputs: these two queries are told apart by the "
+                 "output" + (", although the argument above does not cover these keys." if blind else "."))
+    if level:
+        text += (" In fact every distribution these keys can produce has the same output: for 1-D keys the "
+                 "derivative of the output in $q$ is $\\sum_{i<j} (u_i - u_j)(k_i - k_j) e^{q (k_i + k_j)}$ over a "
+                 "positive denominator, and here the coefficients of each exponential add up to 0.")
+    return text + "\n\n" + image("figures/distributions.svg", "distributions with the same output", _caption(v))
+
+
+def _rows_tex(M):
+    """The rows of M inline: one tuple of numbers when each row is a number, else one tuple per row."""
+    return tuple_tex(M) if M.cols == 1 else ", ".join(tuple_tex(M.row(i)) for i in range(M.rows))
+
+
+def _caption(v):
+    """Figure 1's caption: only what the figure draws, said the way this run's numbers have it."""
+    if len(v["words"]) != 3:
+        return ("Figure 1. The attention weights of this report, one group of bars per word (the triangle picture "
+                "needs three words).")
+    parts = ["Figure 1. All distributions over the three words (the triangle)."]
+    if v["n"] is not None and v["lo"] is not None and v["hi"] is not None:
+        parts.append("The thick segment holds every distribution with β's output (a).")
+    curves = []
+    if v["U"].cols == 1:
+        curves.append("with keys = values the curve " + ("crosses the segment only at β" if v["n"] is not None
+                                                          else "passes through β"))
+    if v["level"] is not None:
+        curves.append("with the other keys " + ("the whole curve gives one output" if v["level"] else
+                                                "the output changes along the curve"))
+    if curves:
+        parts.append("The curves hold what some query can produce (b): " + "; ".join(curves) + ".")
+    return " ".join(parts)
 
 
 # Exercises: graded by pytest (python -m labs.exercises identifiability)
@@ -498,6 +682,13 @@ EXERCISES = [
              "the output z as an expression in the query q.", exact(sp.Rational(1, 2), "z"), "1/2",
              also=("(exp(q)/2 + 1)/(exp(q) + 2)",), wrong={"exp(q)/(exp(q) + 2)": "not right", "1": "not right"},
              symbols=("q",), hint="the weights are (1, e^q, 1)/(2 + e^q).", source="003"),
+    Exercise(LAB, "weights_on_the_words", "Word embeddings e1 = (1, 0), e2 = (0, 1), e3 = (1, 1); the values are "
+             "v = 2 e (W_v = 2 I, no positional encoding). The attention weights alpha = (1/2, 1/4, 1/4) give "
+             "z = sum alpha_i v_i = (3/2, 1). Give the weights c, summing to 1, with z = sum c_i e_i.",
+             exact([0, sp.Rational(-1, 2), sp.Rational(3, 2)], "the weights"), "[0, -1/2, 3/2]",
+             wrong={"[1/2, 1/4, 1/4]": "not right", "[1, 1/2, 1/2]": "not right"},
+             hint="solve c1 + c3 = 3/2, c2 + c3 = 1, c1 + c2 + c3 = 1: z is a mixture of the word embeddings too, "
+             "with other weights than alpha.", source="003"),
     Exercise(LAB, "weights_are_an_output", "For one query, m = 3 keys and values in R^2, the attention layer gives "
              "the output z and the weights alpha. Give [the number of entries of z, the number of entries of alpha].",
              exact([2, 3], "the counts"), "[2, 3]", wrong={"[2, 0]": "not right"},

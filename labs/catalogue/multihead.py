@@ -56,6 +56,8 @@ class Config:
     W_k: Optional[List[List[List[Any]]]] = None
     W_v: Optional[List[List[List[Any]]]] = None
     W_o: Optional[List[List[Any]]] = None  # (h * d_head, d_model)
+    W_1: Optional[List[List[Any]]] = None  # the feed-forward layer's (d_model, d_ff)
+    W_2: Optional[List[List[Any]]] = None  # and (d_ff, d_model)
 
 
 COUNTER_CASES = {
@@ -63,9 +65,11 @@ COUNTER_CASES = {
     "heads-match-explicit": fault("exact-heads-reversed"),
     "heads-in-own-subspaces": inputs("a W_o whose two blocks are equal: both heads write into the same plane",
                                      "lab.W_o=[[1,0,0,0,0,0],[0,1,0,0,0,0],[1,0,0,0,0,0],[0,1,0,0,0,0]]"),
-    "attention-is-not-the-block": inputs("h d_head = d_model: the mapped values span all of R^6, so every vector is "
-                                         "in their span and the check cannot tell the block from the mechanism",
-                                         "lab.d_head=3"),
+    "attention-is-not-the-block": inputs("tokens, the all-ones vector and the rows of W_2 inside the 4-dimensional "
+                                         "span of the mapped values (x_4 = x_5 = x_6): every stage of the block "
+                                         "stays in it", "lab.embeddings=[[1,0,1,0,0,0],[0,1,1,0,0,0],[1,1,0,1,1,1],"
+                                         "[0,0,1,1,1,1]]", "lab.W_o=[[1,0,0,0,0,0],[0,1,0,0,0,0],[0,0,1,0,0,0],"
+                                         "[0,0,0,1,1,1]]", "lab.d_ff=2", "lab.W_2=[[1,-1,0,2,2,2],[0,1,1,-1,-1,-1]]"),
     "numeric-agrees": fault("heads-share-projections"),
 }
 
@@ -92,13 +96,16 @@ def run(params):
              "W_v": [random_rationals(rng, (d_model, d_head)) for _ in range(h)],
              "W_o": random_rationals(rng, (h * d_head, d_model))}
     W = {key: _given(params.get(key), key, value) for key, value in drawn.items()}
-    W_1, W_2 = random_rationals(rng, (d_model, d_ff)), random_rationals(rng, (d_ff, d_model))  # the feed-forward layer
+    W_1 = _sized(_given(params.get("W_1"), "W_1", random_rationals(rng, (d_model, d_ff))), "W_1", (d_model, d_ff))
+    W_2 = _sized(_given(params.get("W_2"), "W_2", random_rationals(rng, (d_ff, d_model))), "W_2", (d_ff, d_model))
     F = {key: [_floats(w) for w in W[key]] for key in ("W_q", "W_k", "W_v")}  # the rational inputs as floats
     F.update(X=_floats(X), W_o=_floats(W["W_o"]), W_1=_floats(W_1), W_2=_floats(W_2))
     try:
         Y, Zs, As, Vs = exact_multihead_attention(X, X, W["W_q"], W["W_k"], W["W_v"], W["W_o"], causal=causal)
         Y_num, Z_num, A_num = multihead_attention(F["X"], F["X"], F["W_q"], F["W_k"], F["W_v"], F["W_o"],
                                                   causal=causal, weights=True)
+        Y_blocked, _ = multihead_attention(F["X"], F["X"], F["W_q"], F["W_k"], F["W_v"], F["W_o"],
+                                           causal=causal)  # the default blocked path, no weights matrix
     except VecmixError as exc:
         raise VecmixError(f"the projections in lab.W_q/W_k/W_v/W_o do not fit: {exc}") from None
     d_v = Vs[0].cols
@@ -111,43 +118,47 @@ def run(params):
     match = (all(_matches(As[j], Zs[j], own[j][3], own[j][2], causal) for j in range(h))
              and exact_equal(Y, sum((Zs[j] * blocks[j] for j in range(h)), sp.zeros(n, d_model))))  # sum_j Z_j W_o^(j)
     contributions = [Zs[j] * blocks[j] for j in range(h)]  # (n, d_v) (d_v, d_model): what head j adds to y_t
-    in_own = all(in_span(blocks[j], contributions[j].row(t).T) for j in range(h) for t in range(n))
-    outside = [(j, k) for j in range(h) for k in range(h) if k != j
-               and any(not in_span(blocks[k], contributions[j].row(t).T) for t in range(n))]
-    separate = h >= 2 and len(outside) == h * (h - 1)
-    mapped = sp.Matrix.vstack(*(Vs[j] * blocks[j] for j in range(h)))  # rows v_i^(j) W_o^(j): (h n, d_model)
+    ranks = [eliminate(b).rank for b in blocks]  # each block's row space: where its head writes
+    rank_o = eliminate(W["W_o"]).rank
+    independent = rank_o == sum(ranks)  # the blocks' row spaces are independent: their sum is direct
+    shared = [(j, k, t) for j in range(h) for k in range(h) if k != j for t in range(n)
+              if in_span(blocks[k], contributions[j].row(t).T)]  # head j's contribution inside head k's space
+    separate = h >= 2 and independent and not shared
+    mapped = sp.Matrix.vstack(*(own[j][2] * blocks[j] for j in range(h)))  # lab's rows v_i^(j) W_o^(j): (h n, d_model)
     stages = _block(X, Y, W_1, W_2)  # name -> (n, d_model), the block step by step
-    E = eliminate(mapped)  # one elimination for every stage and token
+    E = eliminate(mapped)  # one elimination for every stage, token and ingredient
     inside = {name: [in_span(mapped, M.row(t).T, E) for t in range(n)] for name, M in stages.items()}
-    not_block = all(inside["attention output y"]) and not all(inside["block output"])
+    not_block = not all(inside["block output"])  # y_t is in the span by construction: the table shows it, unchecked
+    ingredients = {"some token $x_t$": all(in_span(mapped, X.row(t).T, E) for t in range(n)),
+                   "the all-ones vector": in_span(mapped, sp.ones(d_model, 1), E),
+                   "some row of $W_2$": all(in_span(mapped, W_2.row(i).T, E) for i in range(W_2.rows))}
     u_num = _layer_norm(F["X"] + Y_num)  # the block in numpy, from numpy's attention output
     block_num = _layer_norm(u_num + np.maximum(u_num @ F["W_1"], 0.0) @ F["W_2"])  # (n, d_model) -> (n, d_ff) -> ...
     err = max(float(np.max(np.abs(Y_num - _evaluate(Y)))), float(np.max(np.abs(Y_num - Y_own_num))),
+              float(np.max(np.abs(Y_blocked - Y_own_num))),
               float(np.max(np.abs(Z_num - Z_own_num))), float(np.max(np.abs(A_num - A_own_num))),
               max(float(np.max(np.abs(A_num[j] - _evaluate(As[j])))) for j in range(h)))
 
     claims = [
-        Claim("head-weights", f"each of the {h} heads puts a distribution on the keys for every query", SOURCE,
-              "every row of every A_j sums to 1 (exact and numeric)",
+        Claim("head-weights", f"each of the {h} heads puts a distribution on the keys for every query",
+              "follows from 002 §2", "every row of every A_j sums to 1 (exact and numeric)",
               f"exact: {'1 for every row' if sums else 'a row differs from 1'}; numeric: largest |sum - 1| "
               f"{error_text(sums_num)}", sums and sums_num <= TOLERANCE, True),
         Claim("heads-match-explicit", "vecmix's multi-head attention equals the lab's head-by-head computation: "
               "A_j = softmax(X W_q^(j) (X W_k^(j))^T / sqrt(d_head)), Z_j = A_j X W_v^(j), y = sum_j Z_j W_o^(j)",
               "AIAYN §3.2.2", "A_j, Z_j and Y equal, exactly", "equal (exact)" if match else "different", match, True),
-        Claim("heads-in-own-subspaces", "each head writes into its own subspace of R^d_model: head j's contribution "
-              "z_t^(j) W_o^(j) lies in the row space of its block W_o^(j), and outside every other head's",
-              SOURCE, "in its own block's row space; outside the others'",
-              ("in its own for every head and token" if in_own else "a head leaves its own block's row space")
-              + ("; only one head: no other subspace" if h < 2 else "; outside every other head's" if separate
-                 else "; inside another head's for every token"),
-              in_own and separate, True),
-        Claim("attention-is-not-the-block", "the attention output lies in the span of the mapped values "
-              "v_i^(j) W_o^(j); the block output (residual, LayerNorm, ReLU feed-forward) does not in general",
-              "002 §7", f"y_t in the span (rank {E.rank} in R^{d_model}); some block output outside it",
+        Claim("heads-in-own-subspaces", "the heads write into separate subspaces of R^d_model: the row spaces of the "
+              "blocks W_o^(j) are independent, and for every token each head's contribution z_t^(j) W_o^(j) lies "
+              "outside every other head's row space", SOURCE,
+              "rank W_o = sum_j rank W_o^(j); z_t^(j) W_o^(j) outside the row space of W_o^(k), every t and j != k",
+              _subspaces_text(h, n, rank_o, ranks, shared), separate, True),
+        Claim("attention-is-not-the-block", "unlike the attention output, a combination of the mapped values "
+              "v_i^(j) W_o^(j), the block output (residual, LayerNorm, ReLU feed-forward) leaves their span for some "
+              "token", "002 §7", f"some block output o_t outside the span (rank {E.rank} in R^{d_model})",
               _inside_text(inside, E.rank, d_model), not_block, True),
-        Claim("numeric-agrees", "numpy's multihead_attention (Y, each head's Z_j and A_j) agrees with the exact path "
-              "and with the lab's own per-head numpy products", SOURCE, "max difference <= 1e-12", error_text(err),
-              err <= TOLERANCE, False),
+        Claim("numeric-agrees", "numpy's multihead_attention (Y, each head's Z_j and A_j; Y also by the default "
+              "blocked path) agrees with the exact path and with the lab's own per-head numpy products",
+              "vecmix (numeric = exact)", f"max difference <= {TOLERANCE:g}", error_text(err), err <= TOLERANCE, False),
     ]
     figures = {"heads.svg": fig.heatmaps([(f"head {j + 1}", A_num[j], _labels(tokens), _labels(tokens))
                                           for j in range(h)])}
@@ -163,20 +174,21 @@ def run(params):
                Value("block_output", block_num),
                Value("in_span", {name: [bool(x) for x in flags] for name, flags in inside.items()})]
     sections = _sections(params, tokens, X, h, d_head, d_ff, W, own, A_num, Y_num, inside, E.rank,
-                         [key for key in drawn if params.get(key) is None], causal)
+                         [key for key in (*drawn, "W_1", "W_2") if params.get(key) is None], causal,
+                         dict(ranks=ranks, rank_o=rank_o, ingredients=ingredients, W_1=W_1, W_2=W_2))
     intro = (f"*Reproduces* the remark of {cite('001', 6)} that multi-head attention repeats the mixture in parallel "
              f"subspaces, and the failure mode of {cite('002', 7)}: confusing the attention mechanism with the whole "
              "transformer block around it.")
     return LabResult("multihead", TITLE, intro, sections, claims, values, figures, [
         "The paper's heads are learned; these projections are small rationals so that every check is exact.",
         f"The paper has h d_head = d_model (8 x 64 = 512); here h d_head = {h * d_head} and d_model = {d_model}"
-        + (", so that the mapped values span a proper subspace and leaving it can be seen (the counter-case of "
-           "`attention-is-not-the-block` shows what happens when h d_head = d_model)." if h * d_head < d_model else
+        + (", so that the mapped values can span a proper subspace and leaving it can be seen." if h * d_head < d_model
+           else
            ": the mapped values can span all of the model space, and then membership in their span says nothing "
            "about the block."),
         "The block is the paper's post-LN encoder layer without dropout: LayerNorm without learned gain and bias "
         "and with epsilon = 0 (exact), a feed-forward layer max(0, u W_1) W_2 without biases, with W_1 and W_2 drawn "
-        "from lab.seed.",
+        "from lab.seed unless given (lab.W_1, lab.W_2).",
         "001 §6 says the paper's evidence is mainly experimental: for multi-head attention, \"Attention Is All You "
         "Need\" §6.2, Table 3 rows (A) (single-head attention 0.9 BLEU worse than the best setting; too many heads "
         "worse too). That is a result about trained translation models: not reproduced at lab scale, and no check "
@@ -192,6 +204,15 @@ def _given(value, key, default):
             raise VecmixError(f"lab.{key} must be a list of per-head matrices")
         return [read_vectors(w, f"lab.{key}[{j}]") for j, w in enumerate(value)]
     return read_vectors(value, f"lab.{key}")
+
+
+def _sized(M, key, shape):
+    """M, after checking that it has the shape the block needs."""
+    if M.shape != shape:
+        d_model, d_ff = shape if key == "W_1" else shape[::-1]
+        raise VecmixError(f"lab.{key} has shape {M.shape} but the block needs {shape}: d_model = {d_model} from "
+                          f"lab.embeddings, d_ff = {d_ff} from lab.d_ff")
+    return M
 
 
 def _head_by_hand(X, W_q, W_k, W_v):
@@ -277,6 +298,50 @@ def _evaluate(M):
     return np.array([[float(x.evalf(17)) for x in M.row(t)] for t in range(M.rows)])
 
 
+def _subspaces_text(h, n, rank_o, ranks, shared):
+    if h < 2:
+        return "only one head: no other subspace"
+    independent = rank_o == sum(ranks)
+    text = (f"rank W_o = {rank_o} {'=' if independent else '<'} {' + '.join(str(r) for r in ranks)}: the blocks' "
+            "row spaces " + ("are independent" if independent else "overlap"))
+    if not shared:
+        return text + f"; every head's contribution outside every other head's row space, for all {n} tokens"
+    j, k, t = shared[0]
+    return (text + f"; head {j + 1}'s contribution for token {t + 1} lies in head {k + 1}'s row space"
+            + (f" ({len(shared)} such head, head, token triples)" if len(shared) > 1 else ""))
+
+
+def _subspaces_prose(h, rank_o, ranks, d_model):
+    if h < 2:
+        return "With one head there is no other subspace to keep apart."
+    if rank_o == sum(ranks):
+        return (f"Here these row spaces are independent (rank $W_o = {rank_o} = {' + '.join(map(str, ranks))}$), so "
+                f"each head has a subspace of $\\mathbb{{R}}^{{{d_model}}}$ of its own and $y_t$ splits uniquely into "
+                "the heads' contributions.")
+    return (f"Here these row spaces overlap (rank $W_o = {rank_o} < {' + '.join(map(str, ranks))}$): the heads share "
+            "directions, and $y_t$ does not tell their contributions apart.")
+
+
+def _block_prose(inside, ingredients, rank, d_model):
+    """Why the stages stay in the span of the mapped values or leave it, from what the block adds."""
+    reason = ("The attention output is a mixture of the mapped values, so it stays in their span. The rest of the "
+              "block can leave it only through what it adds: the token $x_t$ (the residual connection), a multiple "
+              "of the all-ones vector (the mean that LayerNorm subtracts) and combinations of the rows of $W_2$ (the "
+              "feed-forward layer); the divisions by standard deviations and the ReLU only rescale or choose among "
+              "those. ")
+    if rank == d_model:
+        return reason + (f"Here the mapped values span all of $\\mathbb{{R}}^{{{d_model}}}$, so every vector lies "
+                         "in their span and the table cannot tell the block from the mechanism.")
+    missed = [name for name, ok in ingredients.items() if not ok]
+    misses = ", ".join(missed[:-1]) + (" and " if len(missed) > 1 else "") + (missed[-1] if missed else "")
+    if all(inside["block output"]):
+        return reason + ("Here the span holds every token, the all-ones vector and every row of $W_2$, so every "
+                         "stage stays in it: this block does not leave the mechanism's subspace." if not missed else
+                         f"Here the span misses {misses}, yet with these numbers every block output stays in it.")
+    return reason + (f"Here the span misses {misses}, and the block output leaves it: what reaches the next layer is "
+                     "the block output, not the mixture.")
+
+
 def _inside_text(inside, rank, d_model):
     counts = {name: sum(flags) for name, flags in inside.items()}
     n = len(next(iter(inside.values())))
@@ -288,7 +353,7 @@ def _labels(tokens):
     return [f"{t + 1} {tok}" for t, tok in enumerate(tokens)]
 
 
-def _sections(params, tokens, X, h, d_head, d_ff, W, own, A_num, Y_num, inside, rank, drawn, causal):
+def _sections(params, tokens, X, h, d_head, d_ff, W, own, A_num, Y_num, inside, rank, drawn, causal, found):
     n, d_model = X.shape
     scale = tex(1 / sp.sqrt(d_head))
     per_head = []
@@ -328,8 +393,12 @@ def _sections(params, tokens, X, h, d_head, d_ff, W, own, A_num, Y_num, inside, 
         + display(f"W_o = {matrix(W['W_o'])}")
         + f"\nThe rows of $W_o$ come in $h = {h}$ blocks $W_o^{{(j)}}$ of {d_head} rows. Concatenating and applying "
         "$W_o$ is the same as adding each head's output mapped by its own block, so head $j$ writes only into the "
-        "row space of $W_o^{(j)}$: its own subspace of $\\mathbb{R}^{" + str(d_model) + "}$. The output is again a "
-        "mixture, now of the rows $v_i^{(j)} W_o^{(j)}$ with the weights of all heads:\n"
+        "row space of $W_o^{(j)}$. " + _subspaces_prose(h, found["rank_o"], found["ranks"], d_model)
+        + (f" The output is a sum of {h} mixtures, one per head: a linear combination of the rows "
+           "$v_i^{(j)} W_o^{(j)}$ whose coefficients $A_{ti}^{(j)}$ add up to $h = " + str(h) + "$, not 1. So $y_t$ "
+           "is a point of the sum of the heads' hulls (one point of each head's hull, added), and $y_t / h$, not "
+           "$y_t$, is a convex mixture of all the mapped rows:\n" if h > 1 else
+           " With one head the output is a convex mixture of the mapped rows $v_i W_o$:\n")
         + display(f"Y \\approx {matrix(sp.Matrix(Y_num), fmt=decimal)}"),
         "## The mechanism is not the block\n\n"
         "In a transformer the attention output does not go to the next layer on its own. The encoder layer of "
@@ -337,15 +406,15 @@ def _sections(params, tokens, X, h, d_head, d_ff, W, own, A_num, Y_num, inside, 
         "(LayerNorm), applies the position-wise feed-forward layer of §3.3 with a ReLU, adds and normalises again:\n"
         + display(r"u_t = \operatorname{LayerNorm}(x_t + y_t), \qquad "
                   r"o_t = \operatorname{LayerNorm}\big(u_t + \max(0, u_t W_1) W_2\big)")
-        + f"\nwith $W_1$ of size {d_model} x {d_ff} and $W_2$ of size {d_ff} x {d_model}. The mapped values span a "
+        + f"\nwith $W_1$ of size {d_model} x {d_ff} and $W_2$ of size {d_ff} x {d_model}:\n"
+        + display(f"W_1 = {matrix(found['W_1'])}, \\qquad W_2 = {matrix(found['W_2'])}")
+        + "\nThe mapped values span a "
         f"subspace of dimension {rank} in $\\mathbb{{R}}^{{{d_model}}}$; which stages stay in it, token by token, "
         "checked exactly (LayerNorm divides each row by its standard deviation, a positive number that changes "
         "neither the ReLU's signs nor membership in a span, so the lab checks each stage times that number, "
         "free of square roots):\n\n"
         + table(["stage"] + _labels(tokens), stage_rows)
-        + "\n\nThe attention output is a mixture of the mapped values, so it never leaves their span; the residual "
-        "connection brings back the token itself, and LayerNorm and the ReLU are not linear. What reaches the next "
-        "layer is the block output, not the mixture.\n",
+        + "\n\n" + _block_prose(inside, found["ingredients"], rank, d_model) + "\n",
         "## What the paper's evidence is\n\n"
         f"{cite('001', 6)} notes that the paper's evidence is mainly experimental, not theorem-based. For multi-head "
         "attention it is \"Attention Is All You Need\" §6.2, Table 3 rows (A): the number of heads is varied while "
@@ -377,6 +446,11 @@ EXERCISES = [
              "scale its scores q . k?", exact(sp.Rational(1, 8), "the factor"), "1/8", also=("1/sqrt(64)",),
              wrong={"1/sqrt(512)": "not right", "1/64": "not right"},
              hint="each head's d_k is its own size, d_model / h.", source="AIAYN §3.2.2"),
+    Exercise(LAB, "weights_of_all_heads", "h = 2 heads each give token 1 a distribution over the keys, and "
+             "y_1 = sum_j sum_i A_1i^(j) v_i^(j) W_o^(j). What do all the coefficients A_1i^(j), over both heads, "
+             "add up to?", exact(2, "the sum"), "2", wrong={"1": "not right", "1/2": "not right"},
+             hint="each head's weights add up to 1; y_1 is a sum of one mixture per head, not one mixture.",
+             source="AIAYN §3.2.2"),
     Exercise(LAB, "block_leaves_span", "A single head's values span the line through (1, 0) in R^2; for the token "
              "x = (0, 1) its output is y = (1/2, 0), on that line. Give the residual x + y that the block passes on "
              "(it is off the line).", exact([sp.Rational(1, 2), 1], "x + y"), "[1/2, 1]",
