@@ -92,8 +92,10 @@ def test_the_wavelengths_are_read_from_the_encoding_and_can_fail(base, d_model, 
 
 def test_the_wavelengths_come_from_the_encoding_not_from_the_config(monkeypatch):
     right = pe.encoding
-    monkeypatch.setattr(pe, "encoding", lambda positions, d_model, base, per="per_pair": right(positions, d_model, 100.0,
-                                                                                                per))
+    def base_100(positions, d_model, base, per="per_pair"):
+        return right(positions, d_model, 100.0, per)
+
+    monkeypatch.setattr(pe, "encoding", base_100)
     assert not claims(d_model=512)["wavelengths"].holds  # base 10000 configured, base 100 encoded: noticed
     assert not claims(d_model=2)["wavelengths"].holds  # one wavelength, 2 pi: no progression to 10000 * 2 pi
 

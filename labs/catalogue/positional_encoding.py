@@ -270,13 +270,15 @@ def _sections(d_model, base, per, n, offsets, solved, misses, errors, wavelength
                  "depends on $k$ and not on $pos$. ($R(k\\omega)$ turns the point $(\\sin, \\cos)$ clockwise by "
                  "$k\\omega$, a rotation by $-k\\omega$ in the usual orientation.) For the dot products, write "
                  + f"$R(k\\omega) = {tex(c)} I + \\sin(k \\omega) J$ with $J = {matrix(J)}$: $J^\\top = -J$, so "
-                 "$g^\\top J g = 0$ for every $g$, and each pair has $\\lVert g_i(pos) \\rVert^2 = \\sin^2 + \\cos^2 = 1$; "
+                 "$g^\\top J g = 0$ for every $g$, and each pair has "
+                 "$\\lVert g_i(pos) \\rVert^2 = \\sin^2 + \\cos^2 = 1$; "
                  "hence $g_i(pos)^\\top R g_i(pos) = \\cos(k \\omega_i)$ and "
                  "$PE_{pos} \\cdot PE_{pos+k} = \\sum_i \\cos(k \\omega_i)$ whatever $pos$ is. ($R^\\top R = I$ alone "
                  "would not do: the reflection $\\operatorname{diag}(1, -1)$ has it too, and gives "
                  "$\\sin^2 - \\cos^2 = -\\cos(2 pos\\, \\omega)$, which depends on $pos$.)")
     else:
-        proof = ("Some residual is not 0 (" + "; ".join(f"{name}: {value} at {where}" for name, (where, value) in misses)
+        proof = ("Some residual is not 0 ("
+                 + "; ".join(f"{name}: {value} at {where}" for name, (where, value) in misses)
                  + "): the map that shifts the positions it was solved at (1 and 2, or 1 for a lone channel) misses "
                  "at position 3, so no block-wise linear map (one map per block) takes $PE_{pos}$ to $PE_{pos+k}$ "
                  "at every position. Over all integer positions no map mixing the blocks does either: the shifted "
@@ -300,8 +302,8 @@ def _sections(d_model, base, per, n, offsets, solved, misses, errors, wavelength
         "Take one block of channels $g(p)$ (a sine and a cosine, or a lone sine when $d_\\text{model}$ is odd). SymPy "
         "solves for the matrix $M$ with $M g(p) = g(p + k)$ at the positions $p = 1, 2$ (one position for a single "
         "channel), which needs the matrix $P$ of those positions to be invertible: $\\det P = -\\sin \\omega$ for a "
-        "pair sharing $\\omega$, nonzero for every $\\omega_i \\in (0, 1]$. It then expands and simplifies $g(pos + k) - M g(pos)$ for "
-        "a symbolic $pos$:\n" + maps + "\n" + proof + "\n",
+        "pair sharing $\\omega$, nonzero for every $\\omega_i \\in (0, 1]$. It then expands and simplifies "
+        "$g(pos + k) - M g(pos)$ for a symbolic $pos$:\n" + maps + "\n" + proof + "\n",
         "## The check, numerically\n\n"
         f"With $d_\\text{{model}} = {d_model}$ and base {sp.sstr(base)}, over tokens 1 to {n} ($pos = 0$ to {n - 1}) "
         f"and offsets {offsets}: the best linear map of each block at $pos$ onto the same block at $pos + k$ (least "
@@ -344,15 +346,22 @@ EXERCISES = [
              wrong={"[[cos(k*w), -sin(k*w)], [sin(k*w), cos(k*w)]]": "not right", "[[1, 0], [0, 1]]": "not right"},
              symbols=("k", "w"), hint="expand sin(a + b) and cos(a + b).", points=2, source="AIAYN §3.5"),
     Exercise(LAB, "frequency", "With d_model = 4 and base 10000, what is the frequency w_1 = base^(-2/d_model) of the "
-             "second pair (the paper's i = 1: dimensions 3 and 4, numbered from 1)?", exact(sp.Rational(1, 100), "w_1"), "1/100", also=("10000^(-1/2)", "0.01"),
+             "second pair (the paper's i = 1: dimensions 3 and 4, numbered from 1)?", exact(sp.Rational(1, 100), "w_1"),
+             "1/100", also=("10000^(-1/2)", "0.01"),
              wrong={"1/10000": "not right"}, hint="the exponent is -2i/d_model with i = 1.", source="AIAYN §3.5"),
     Exercise(LAB, "dot_product", "Take d_model = 2 and base 10000, so PE(p) = (sin(p), cos(p)). Give PE(p) . PE(p + k) "
              "as an expression (it may use p and k).", exact(sp.cos(k_), "the dot product"), "cos(k)",
              also=("cos(-k)", "sin(p)*sin(p + k) + cos(p)*cos(p + k)"),
              wrong={"sin(k)": "not right", "1": "not right"}, symbols=("k", "p"),
              hint="cos(a - b) = cos a cos b + sin a sin b.", source="AIAYN §3.5"),
+    Exercise(LAB, "reflection", "The reflection F = [[1, 0], [0, -1]] satisfies F^T F = I, like a rotation. For "
+             "g(p) = (sin(p), cos(p)), give g(p)^T F g(p) as an expression in p.",
+             exact(-sp.cos(2 * sp.Symbol("p")), "g(p)^T F g(p)"), "-cos(2*p)",
+             also=("sin(p)**2 - cos(p)**2",), wrong={"1": "not right", "cos(0)": "not right"}, symbols=("p",),
+             hint="F flips the sign of the cosine; then use cos(2p) = cos(p)^2 - sin(p)^2.", source="AIAYN §3.5"),
     Exercise(LAB, "lone_sine", "With d_model = 5, the formula gives dimensions 1..5 (the paper's 0..4). How many of "
-             "them have no partner of the same frequency, so that no fixed linear map shifts them?", exact(1, "the number"), "1",
+             "them have no partner of the same frequency, so that no fixed linear map shifts them?",
+             exact(1, "the number"), "1",
              also=("5 - 4",), wrong={"0": "not right", "2": "not right"},
              hint="a sine and a cosine share each frequency: count the sines left over.",
              source="AIAYN §3.5"),
