@@ -9,7 +9,8 @@ import sympy as sp
 from labs.catalogue import cost_per_layer
 from labs.reproduce import build, compose_lab
 
-DEFAULT = {"d": 512, "n": 128, "projections": False, "cell": "elman", "measure": False, "ns": [8, 16], "ds": [4, 8], "repeats": 1}
+DEFAULT = {"d": 512, "n": 128, "projections": False, "cell": "elman", "measure": False, "ns": [8, 16], "ds": [4, 8],
+           "repeats": 1}
 
 
 def run(**overrides):
