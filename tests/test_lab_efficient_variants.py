@@ -120,6 +120,7 @@ def test_sources_name_the_papers_and_the_deviations_name_gats_sigma():
     ("mask-ignored", {"sliding-window-is-a-band-mask", "graph-attention-mixes-neighbours"}),
     ("mask-inverted", {"sliding-window-is-a-band-mask", "graph-attention-mixes-neighbours"}),
     ("exact-mask-after-softmax", {"graph-attention-mixes-neighbours"}),
+    ("hull-ignores-signs", {"graph-attention-mixes-neighbours"}),  # the non-member 2 h_i - h_(i+1) is probed too
 ])
 def test_faults_in_vecmix_are_noticed(name, broken):
     with injected(FAULTS[name]):

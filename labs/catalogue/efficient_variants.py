@@ -137,7 +137,8 @@ def run(params):
               linear["holds"], True),
         Claim("graph-attention-mixes-neighbours", "GAT's softmax over the neighbours gives non-neighbours weight "
               "exactly 0 and neighbours a positive weight summing to 1 (exact); vecmix's numeric masked softmax "
-              "agrees; each node's output lies in the convex hull of its neighbours' values (exact)",
+              "agrees; each node's output lies in the convex hull of its neighbours' values, and the reflection "
+              "2 h_i - h_(i+1), an affine combination with a negative weight, does not (exact)",
               "follows from GAT (Velickovic et al. 2018) §2.1",
               f"as stated; numeric within {TOLERANCE:g}", graph["observed"], graph["holds"], True),
     ]
@@ -242,13 +243,18 @@ def _graph(X, a):
     on = sum(is_zero(A_exact[i, j]) or not is_nonnegative(A_exact[i, j]) for i in range(n) for j in range(n)
              if edges[i, j])
     sums = sum(not is_zero(sp.Add(*A_exact.row(i)) - 1) for i in range(n))
-    outside = [i + 1 for i in range(n) if not in_hull(X.extract([j for j in range(n) if edges[i, j]], list(range(d))),
-                                                      X.T * A_exact.row(i).T)[0]]  # (d, n) (n, 1): z_i
+    def neighbours(i):
+        return X.extract([j for j in range(n) if edges[i, j]], list(range(d)))  # (3, d): the rows h_j, j in N_i
+
+    outside = [i + 1 for i in range(n) if not in_hull(neighbours(i), X.T * A_exact.row(i).T)[0]]  # (d, n) (n, 1): z_i
+    # the other direction: 2 h_i - h_(i+1) has affine coordinates (0, 2, -1) on the neighbours, so it is outside
+    reflected = [i + 1 for i in range(n) if in_hull(neighbours(i), 2 * X.row(i).T - X.row((i + 1) % n).T)[0]]
     observed = (f"{off} nonzero weights off the graph, {on} neighbours without a positive weight, {sums} rows not "
                 f"summing to 1; numeric {error_text(error)}; outputs outside their neighbours' hull: "
-                + (", ".join(map(str, outside)) or "none"))
+                + (", ".join(map(str, outside)) or "none") + "; reflections 2 h_i - h_(i+1) inside it: "
+                + (", ".join(map(str, reflected)) or "none"))
     return {"A": A, "exact": A_exact, "e": e, "edges": edges, "observed": observed,
-            "holds": off == 0 and on == 0 and sums == 0 and error <= TOLERANCE and not outside}
+            "holds": off == 0 and on == 0 and sums == 0 and error <= TOLERANCE and not outside and not reflected}
 
 
 def _sections(X, a, n, d, window, block, rescale, feature_map, identity, blocked, window_part, linear, graph, A):
@@ -305,7 +311,9 @@ def _sections(X, a, n, d, window, block, rescale, feature_map, identity, blocked
         "$e_{ij} = \\text{LeakyReLU}(a^\\top [h_i ; h_j])$ (slope 1/5 below 0; its projection $W$ is the identity "
         f"here) instead of a dot product, with the seeded $a = {tuple_tex(a)}$, and takes a softmax over the "
         "neighbours only: non-neighbours are masked. Each node's output is then a convex combination of its "
-        f"neighbours' values ({graph['observed']}).\n\n"
+        "neighbours' values; the exact hull test is also asked about a point that is not one, "
+        "$2 h_i - h_{i+1}$ (affine coordinates $0, 2, -1$ on $h_{i-1}, h_i, h_{i+1}$), and must say no "
+        f"({graph['observed']}).\n\n"
         + image("figures/variants.svg", "weights of the variants",
                 "Figure 1. Weights of full, causal sliding-window, linear and GAT attention on the tokens above (row: "
                 "query or node, column: key or neighbour): every row is a distribution over the values.") + "\n",
