@@ -177,11 +177,13 @@ def run(params):
     predicted = {part: int(cost.subs({n: n_here, d: d_here})) for part, cost in fitted[cell].items()}
     orders = {"attention": sp.Poly(attention_cost, n, d).monoms(), "recurrent": sp.Poly(recurrent_cost, n, d).monoms()}
     counted = "the scores, the mixture and the four projections" if projections else "the scores and the mixture"
-    layer = f"a recurrent layer of {CELL_NAMES[cell]} cells ({sp.sstr(recurrent_cost)})"
+    layer = (f"a recurrent layer of {CELL_NAMES[cell]} cells ({2 * len(CELLS[cell])} products of a d x d matrix by a "
+             "vector per step)")
 
     claims = [
         Claim("orders", f"the counts of the layers that ran have Table 1's orders: self-attention ({counted}) "
-              f"n^2 d, {layer} n d^2; the polynomials predict the counts at the configured size", SOURCE,
+              f"n^2 d, recurrent ({CELL_NAMES[cell]} cells) n d^2; the polynomials predict the counts at the "
+              "configured size", SOURCE,
               "c n^2 d and c' n d^2", f"self-attention {sp.sstr(attention_cost)}, recurrent {sp.sstr(recurrent_cost)}"
               + ("" if predicted == here else "; the polynomials miss the counts at the configured size"),
               orders == {"attention": [(2, 1)], "recurrent": [(1, 2)]} and predicted == here, True),
