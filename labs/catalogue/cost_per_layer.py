@@ -210,8 +210,9 @@ def run(params):
     intro = ("*Reproduces* Table 1 of \"Attention Is All You Need\" (§4, complexity per layer) and its n < d "
              "remark, counted from layers that run.")
     deviations = ["Counts are multiply-adds of the matrix products that ran (the paper gives orders of growth); "
-                  "the softmax, the tanh, the sigmoids and additions are not counted. The convolutional and "
-                  "restricted rows of Table 1, its sequential operations and its path lengths are quoted, not checked.",
+                  "the softmax, the tanh and the sigmoids, the gates' elementwise products and additions are not "
+                  "counted. The convolutional and restricted rows of Table 1, its sequential operations and its path "
+                  "lengths are quoted, not checked.",
                   f"Table 1 does not say which recurrent cell it counts; this run counts {CELL_NAMES[cell]} cells "
                   "without biases (lab.cell), and the exact boundary depends on that choice."]
     if params.get("measure"):
