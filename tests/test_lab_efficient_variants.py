@@ -60,11 +60,57 @@ def test_the_difference_from_softmax_is_a_difference_of_weights(default):
     assert "linear-attention-differs" not in claims(result)
 
 
-def test_the_running_maximum_rises_across_blocks_so_the_rescaling_matters(default):
-    _, result = default
-    assert {v.name: v.numeric for v in result.values}["queries_whose_maximum_rises"] > 0
+def test_the_rescaling_matters_when_block_maxima_differ_not_only_when_the_maximum_rises():
+    # The old lab counted queries whose running maximum rises in a later block, and said "so the rescaling matters";
+    # the merge (and the fault online-no-rescale) depends on whether the block maxima differ at all.
+    n, d, block = 6, 2, 3
+    X = np.array([[4.0, 0.0], [1.0, 0.5], [0.0, 1.0], [0.5, 0.5], [0.2, 0.1], [0.3, -0.2]])  # key 1 dominates
+    S = X @ X.T / np.sqrt(d)  # (n, n)
+    assert np.all(S.argmax(axis=1) < block)  # the first block holds every query's maximum: nothing rises
+    Z = ev.attention(X, X, X, weights=True)[0]
+    assert ev._blocked(X, X, X, Z, block, True)["differ"] == n  # yet every query's two block maxima differ
+    with injected(FAULTS["online-no-rescale"]):
+        assert ev._blocked(X, X, X, Z, block, True)["vecmix_error"] > 1e-3  # so a merge without rescaling is wrong
+
+
+def test_blocked_equals_full_needs_blocks_whose_maxima_differ():
+    c = claims(run())["blocked-equals-full"]
+    assert c.holds and "block maxima differ for 10 of 10 queries" in c.observed and "rises" not in c.statement
+    one_block = claims(run(block_size=10))["blocked-equals-full"]  # one block: the rescaling is never exercised
+    assert not one_block.holds and "0 of 10" in one_block.observed
     assert ev.online_softmax_identity() == 0 and ev.online_softmax_identity(rescale=False) != 0
     assert not claims(run(rescale=False))["mixture-of-mixtures"].holds
+
+
+def test_the_report_of_a_merge_without_rescaling_shows_the_merge_it_made():
+    report = "\n".join(run(rescale=False).sections)
+    assert r"\frac{a_1 + a_2}{l_1 + l_2}" in report and r"\text{for all } m_1, m_2, m" not in report
+
+
+def test_the_merge_blocks_exercise_uses_the_labs_masses():
+    # The old exercise called the unshifted sums 1 + e and e + e^2 "masses" and marked 1/2 wrong, which is what the
+    # lab's own masses l_b = sum e^(s_i - m_b) give before rescaling.
+    from labs.grading import grade
+
+    e = sp.E
+    blocks = [(0, 1), (1, 2)]
+    m = [max(b) for b in blocks]
+    l = [sum(sp.exp(x - m_b) for x in b) for b, m_b in zip(blocks, m)]  # the lab's definition
+    assert sp.simplify(l[0] - l[1]) == 0  # equal masses: 1/2 each before rescaling
+    share = l[0] * sp.exp(m[0] - 2) / (l[0] * sp.exp(m[0] - 2) + l[1] * sp.exp(m[1] - 2))
+    full = sum(sp.exp(x) for x in blocks[0]) / sum(sp.exp(x) for b in blocks for x in b)  # softmax over all four
+    assert sp.simplify(share - 1 / (1 + e)) == 0 and sp.simplify(full - share) == 0
+    exercise = next(x for x in ev.EXERCISES if x.id == "merge_blocks")
+    assert "l_1 = 1 + e^(-1)" in exercise.prompt and grade(exercise, "1/(1 + E)").passed
+    assert not grade(exercise, "1/2").passed
+
+
+def test_sources_name_the_papers_and_the_deviations_name_gats_sigma():
+    result = run()
+    sources = {c.id: c.source for c in result.claims}
+    assert sources["online-softmax-identity"] == "FlashAttention (Dao et al. 2022) §3.1"
+    assert sources["graph-attention-mixes-neighbours"].startswith("follows from GAT")
+    assert any("nonlinearity sigma" in x for x in result.deviations)
 
 
 @pytest.mark.parametrize("name, broken", [
@@ -74,6 +120,7 @@ def test_the_running_maximum_rises_across_blocks_so_the_rescaling_matters(defaul
     ("mask-ignored", {"sliding-window-is-a-band-mask", "graph-attention-mixes-neighbours"}),
     ("mask-inverted", {"sliding-window-is-a-band-mask", "graph-attention-mixes-neighbours"}),
     ("exact-mask-after-softmax", {"graph-attention-mixes-neighbours"}),
+    ("hull-ignores-signs", {"graph-attention-mixes-neighbours"}),  # the non-member 2 h_i - h_(i+1) is probed too
 ])
 def test_faults_in_vecmix_are_noticed(name, broken):
     with injected(FAULTS[name]):

@@ -64,3 +64,12 @@ def test_heads_that_do_not_divide_d_model_are_refused_only_when_reduced():
     assert claims(heads=7, n=5, head_size="full")["exponentials-grow"].holds
 
 
+
+
+def test_no_intent_read_into_the_paper_and_the_paper_lab_cited_for_what_it_covers():
+    # The old docstring said "which is why the paper says *similar*", and the intro read the cost "through" 001.
+    assert "which is why the paper" not in multihead_cost.__doc__ and "one reason" in multihead_cost.__doc__
+    result = multihead_cost.run({**DEFAULT, "n": 5})
+    assert "read through" not in result.intro and "cost is not discussed there" in result.intro
+    assert {c.id: c.source for c in result.claims} == {"same-multiply-adds": "AIAYN §3.2.2", "same-here": "AIAYN §3.2.2",
+                                                       "exponentials-grow": "follows from AIAYN §3.2.2"}

@@ -29,7 +29,7 @@ NON_DEFAULT = {
     "weights_vs_importance": ["lab.values=[[0,0],[2,0],[-2,0],[0,20],[0,-20]]"],
     "scaling": ["lab.d_k=4", "lab.samples=5000", "lab.trials=100", "lab.seed=1"],
     "multihead_cost": ["lab.d_model=96", "lab.heads=12", "lab.n=7"],
-    "positional_encoding": ["lab.d_model=64", "lab.positions=300", "lab.offsets=[2,299]"],
+    "positional_encoding": ["lab.d_model=1024", "lab.positions=300", "lab.offsets=[2,299]"],
     "efficient_variants": ["lab.n=7", "lab.d=3", "lab.window=1", "lab.block_size=2", "lab.seed=5"],
     "cost_per_layer": ["lab.d=64", "lab.n=16", "lab.measure=true", "lab.ns=[8,16]", "lab.ds=[4,8]", "lab.repeats=1"],
 }

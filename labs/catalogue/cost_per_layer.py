@@ -1,13 +1,16 @@
 """Lab ``cost_per_layer``: Table 1 of "Attention Is All You Need", counted from layers that run.
 
 The lab runs a self-attention layer (projections Q = X W_q, K = X W_k, V = X W_v, then
-``vecmix.attention``, then the output map W_o) and a recurrent layer (h_t = tanh(W h_{t-1}
-+ U x_t)), records every matrix product each performs, and fits the exact polynomials in n
-and d through runs at tiny sizes. Table 1's complexity per layer counts, for
-self-attention, the scores Q K^T and the mixture A V: O(n^2 d), against O(n d^2) for the
-recurrent layer, and the paper's remark "faster when n < d" compares those two. With the
-four projections (4 n d^2 more) self-attention is never the cheaper; ``lab.projections=true``
-counts them. ``lab.measure=true`` adds measured times and fitted log-log slopes (shown,
+``vecmix.attention``, then the output map W_o) and a recurrent layer, records every matrix
+product each performs, and fits the exact polynomials in n and d through runs at tiny sizes.
+Table 1's complexity per layer counts, for self-attention, the scores Q K^T and the mixture
+A V: O(n^2 d), against O(n d^2) for the recurrent layer, and the paper's remark "faster when
+n < d" compares those two orders. The exact boundary depends on a choice Table 1 does not
+make, the recurrent cell (``lab.cell``): an Elman cell h_t = tanh(W h_{t-1} + U x_t) performs
+2 n d^2 multiply-adds, a GRU 6 n d^2, an LSTM 8 n d^2; against them the scores and mixture
+(2 n^2 d) are cheaper when n < d, n < 3 d, n < 4 d. ``lab.projections=true`` counts the four
+projections too (4 n d^2 more): then n < d for a GRU, n < 2 d for an LSTM, and no length for
+an Elman cell. ``lab.measure=true`` adds measured times and fitted log-log slopes (shown,
 never asserted: they are the one part of a report that differs run to run).
 """
 
@@ -34,6 +37,15 @@ TITLE = "Table 1: the cost of a self-attention layer against a recurrent one"
 SOURCE = "AIAYN §4, Table 1"
 n, d = sp.symbols("n d", positive=True, integer=True)
 GRID = ([1, 2, 3], [1, 2, 3])  # tiny sizes (n, d) the polynomials are fitted through
+CELLS = {"elman": ("h",), "gru": ("z", "r", "h"), "lstm": ("i", "f", "o", "g")}  # each gate: a W_g and a U_g, (d, d)
+CELL_NAMES = {"elman": "Elman", "gru": "GRU", "lstm": "LSTM"}
+CELL_FORMULAS = {
+    "elman": r"h_t = \tanh(W h_{t-1} + U x_t)",
+    "gru": r"z = \sigma(W_z h_{t-1} + U_z x_t), \quad r = \sigma(W_r h_{t-1} + U_r x_t), \quad "
+           r"h_t = (1 - z) \odot h_{t-1} + z \odot \tanh(W_h (r \odot h_{t-1}) + U_h x_t)",
+    "lstm": r"i, f, o = \sigma(W_{i,f,o} h_{t-1} + U_{i,f,o} x_t), \quad "
+            r"c_t = f \odot c_{t-1} + i \odot \tanh(W_g h_{t-1} + U_g x_t), \quad h_t = o \odot \tanh(c_t)",
+}
 
 
 @dataclass
@@ -44,6 +56,7 @@ class Config:
     d: int = 512  # representation dimension
     n: int = 128  # sequence length for the worked comparison
     projections: bool = False  # count self-attention's Q, K, V and output projections too (Table 1 does not)
+    cell: str = "elman"  # the recurrent cell counted: elman (2 n d^2), gru (6 n d^2) or lstm (8 n d^2)
     measure: bool = False  # time the layers too (the report then differs run to run)
     ns: List[int] = field(default_factory=lambda: [64, 128, 256, 512, 1024])  # lengths timed at d
     ds: List[int] = field(default_factory=lambda: [32, 64, 128, 256, 512])  # dimensions timed at n
@@ -68,46 +81,70 @@ def self_attention(X, W=None):
     return Y
 
 
-def recurrent(X, W, U):
-    """A recurrent layer: h_t = tanh(W h_{t-1} + U x_t) for the rows x_t of X (n, d), from h_0 = 0; returns h_n.
+def recurrent(X, gates, cell="elman"):
+    """A recurrent layer over the rows x_t of X (n, d), from h_0 = 0 (and c_0 = 0); returns h_n.
+
+    Each gate g has two (d, d) matrices, W_g for h_{t-1} and U_g for x_t (biases left out):
+
+    * elman: h_t = tanh(W_h h + U_h x);
+    * gru: z = sigmoid(W_z h + U_z x), r = sigmoid(W_r h + U_r x),
+      h_t = (1 - z) h + z tanh(W_h (r h) + U_h x);
+    * lstm: i, f, o = sigmoid(W_. h + U_. x), c_t = f c + i tanh(W_g h + U_g x), h_t = o tanh(c_t).
 
     The n steps run one after another: step t needs h_{t-1}.
 
-    >>> recurrent(np.zeros((3, 2)), np.eye(2), np.eye(2)).tolist()
-    [0.0, 0.0]
+    >>> I = {g: (np.eye(2), np.eye(2)) for g in "hzrifog"}
+    >>> recurrent(np.zeros((3, 2)), I).tolist(), recurrent(np.zeros((3, 2)), I, "lstm").tolist()
+    ([0.0, 0.0], [0.0, 0.0])
     """
-    h = np.zeros(W.shape[0])  # (d,)
+    def gate(g, h_in, x_t):
+        W_g, U_g = gates[g]
+        carried = W_g @ h_in  # (d, d) @ (d,) -> (d,)
+        read = U_g @ x_t  # (d, d) @ (d,) -> (d,)
+        return carried + read
+
+    def sigmoid(a):
+        return 1 / (1 + np.exp(-a))
+
+    h = c = np.zeros(X.shape[1])  # (d,)
     for x_t in X:
-        carried = W @ h  # (d, d) @ (d,) -> (d,)
-        read = U @ x_t  # (d, d) @ (d,) -> (d,)
-        h = np.tanh(carried + read)
+        if cell == "elman":
+            h = np.tanh(gate("h", h, x_t))
+        elif cell == "gru":
+            z, r = sigmoid(gate("z", h, x_t)), sigmoid(gate("r", h, x_t))
+            h = (1 - z) * h + z * np.tanh(gate("h", r * h, x_t))
+        else:
+            i, f, o = (sigmoid(gate(g, h, x_t)) for g in "ifo")
+            c = f * c + i * np.tanh(gate("g", h, x_t))
+            h = o * np.tanh(c)
     return h
 
 
-def layers(length, size, rng=0):
-    """Random inputs of these sizes: X (n, d), the projections W (4 of (d, d)) and the recurrent W, U (d, d).
+def layers(length, size, cell="elman", rng=0):
+    """Random inputs of these sizes: X (n, d), the projections W (4 of (d, d)) and the cell's gates {g: (W_g, U_g)}.
 
-    >>> X, W, W_h, U = layers(3, 2)
-    >>> X.shape, len(W), W_h.shape
-    ((3, 2), 4, (2, 2))
+    >>> X, W, gates = layers(3, 2, "gru")
+    >>> X.shape, len(W), sorted(gates), gates["z"][0].shape
+    ((3, 2), 4, ['h', 'r', 'z'], (2, 2))
     """
     rng = np.random.default_rng(rng)
     X = rng.standard_normal((length, size))  # (n, d)
     W = [rng.standard_normal((size, size)) / np.sqrt(size) for _ in range(4)]  # W_q, W_k, W_v, W_o
-    return X, W, W[0], W[1]
+    gates = {g: tuple(rng.standard_normal((size, size)) / np.sqrt(size) for _ in range(2)) for g in CELLS[cell]}
+    return X, W, gates
 
 
-def traced_counts(length, size):
+def traced_counts(length, size, cell="elman"):
     """{'core', 'projections', 'recurrent': multiply-adds} and the two recordings, from one run of each layer.
 
-    >>> traced_counts(3, 2)[0]
-    {'core': 36, 'projections': 48, 'recurrent': 24}
+    >>> traced_counts(3, 2)[0], traced_counts(3, 2, "lstm")[0]["recurrent"]
+    ({'core': 36, 'projections': 48, 'recurrent': 24}, 96)
     """
-    X, W, W_h, U = layers(length, size)
+    X, W, gates = layers(length, size, cell)
     with recording("vecmix.attention") as attended:
         self_attention(traced(X), [traced(w) for w in W])
     with recording() as recurred:
-        recurrent(traced(X), traced(W_h), traced(U))
+        recurrent(traced(X), {g: (traced(W_g), traced(U_g)) for g, (W_g, U_g) in gates.items()}, cell)
     core = attended.multiply_adds(_inside_attention)
     return {"core": core, "projections": attended.multiply_adds() - core,
             "recurrent": recurred.multiply_adds()}, attended, recurred
@@ -116,70 +153,93 @@ def traced_counts(length, size):
 def run(params):
     """Count both layers from their products, fit the polynomials, find the crossover; time them on request.
 
-    >>> r = run({"d": 512, "n": 128, "projections": False, "measure": False, "ns": [64], "ds": [32], "repeats": 1})
+    >>> r = run({"d": 512, "n": 128, "projections": False, "cell": "elman", "measure": False, "ns": [64], "ds": [32],
+    ...          "repeats": 1})
     >>> r.reproduced, r.values[0].to_json()["exact"]
     (True, '2*d*n**2')
     """
     d_here = read_positive_int(params["d"], "lab.d")
     n_here = read_positive_int(params["n"], "lab.n")
     projections = bool(params.get("projections", False))
-    runs = {}
+    cell = params.get("cell", "elman")
+    if cell not in CELLS:
+        raise VecmixError(f"lab.cell = {cell!r} must be one of: {', '.join(CELLS)}")
 
-    def counts_at(*size):
-        if size not in runs:
-            runs[size] = traced_counts(*size)[0]
-        return runs[size]
-
-    fitted = {part: polynomial_through(lambda *s, p=part: counts_at(*s)[p], (n, d), GRID)
-              for part in ("core", "projections", "recurrent")}
-    attention_cost = fitted["core"] + (fitted["projections"] if projections else 0)
-    recurrent_cost = fitted["recurrent"]
-    crossover = sp.reduce_inequalities([attention_cost < recurrent_cost], [n])  # n, d > 0
-    here, attended, recurred = traced_counts(n_here, d_here)
+    fitted = {c: _fitted(c) for c in CELLS}  # every cell's polynomials, to show how the boundary moves
+    boundaries = {c: {scope: sp.reduce_inequalities([f["core"] + (f["projections"] if scope else 0) < f["recurrent"]],
+                                                    [n])  # n, d > 0
+                      for scope in (False, True)} for c, f in fitted.items()}
+    attention_cost = fitted[cell]["core"] + (fitted[cell]["projections"] if projections else 0)
+    recurrent_cost = fitted[cell]["recurrent"]
+    crossover = boundaries[cell][projections]
+    here, attended, recurred = traced_counts(n_here, d_here, cell)
     here_attention = here["core"] + (here["projections"] if projections else 0)
-    predicted = {part: int(cost.subs({n: n_here, d: d_here})) for part, cost in fitted.items()}
+    predicted = {part: int(cost.subs({n: n_here, d: d_here})) for part, cost in fitted[cell].items()}
     orders = {"attention": sp.Poly(attention_cost, n, d).monoms(), "recurrent": sp.Poly(recurrent_cost, n, d).monoms()}
     counted = "the scores, the mixture and the four projections" if projections else "the scores and the mixture"
+    layer = (f"a recurrent layer of {CELL_NAMES[cell]} cells ({2 * len(CELLS[cell])} products of a d x d matrix by a "
+             "vector per step)")
 
     claims = [
         Claim("orders", f"the counts of the layers that ran have Table 1's orders: self-attention ({counted}) "
-              "n^2 d, recurrent n d^2; the polynomials predict the counts at the configured size", SOURCE,
+              f"n^2 d, recurrent ({CELL_NAMES[cell]} cells) n d^2; the polynomials predict the counts at the "
+              "configured size", SOURCE,
               "c n^2 d and c' n d^2", f"self-attention {sp.sstr(attention_cost)}, recurrent {sp.sstr(recurrent_cost)}"
               + ("" if predicted == here else "; the polynomials miss the counts at the configured size"),
               orders == {"attention": [(2, 1)], "recurrent": [(1, 2)]} and predicted == here, True),
-        Claim("crossover", f"self-attention ({counted}) costs fewer multiply-adds than a recurrent layer exactly when "
-              "n < d", SOURCE, "n < d", sp.sstr(crossover), crossover == (n < d), True),
+        Claim("crossover", f"self-attention ({counted}) costs fewer multiply-adds than {layer} exactly when n < d, the "
+              "boundary of the paper's remark", "AIAYN §4", "n < d",
+              "at no n >= 1" if crossover == sp.false else sp.sstr(crossover), crossover == (n < d), True),
         Claim("cheaper-here", f"at n = {n_here}, d = {d_here}, running both layers: self-attention ({counted}) "
-              "performs fewer multiply-adds", SOURCE, "fewer, since n < d",
+              f"performs fewer multiply-adds than {layer}", "AIAYN §4", "fewer",
               f"self-attention {here_attention:,}, recurrent {here['recurrent']:,}",
               here_attention < here["recurrent"], True),
     ]
     values = [Value("attention_multiply_adds", here_attention, attention_cost),
               Value("recurrent_multiply_adds", here["recurrent"], recurrent_cost),
-              Value("projection_multiply_adds", here["projections"], fitted["projections"]),
-              Value("crossover", None, crossover)]
+              Value("projection_multiply_adds", here["projections"], fitted[cell]["projections"]),
+              Value("crossover", None, crossover),
+              Value("crossover_by_cell", {c: {"table_1_count": sp.sstr(b[False]), "with_projections": sp.sstr(b[True])}
+                                          for c, b in boundaries.items()})]
     figures = {}
-    sections = [_claim_section(fitted, projections), _products_section(attended, recurred, n_here, d_here, projections),
-                _comparison_section(attention_cost, recurrent_cost, crossover, counted)]
+    sections = [_claim_section(fitted[cell], cell, projections),
+                _products_section(attended, recurred, n_here, d_here, projections),
+                _comparison_section(attention_cost, recurrent_cost, crossover, counted, cell, fitted, boundaries)]
     if params.get("measure"):
-        sections.append(_measured(params, projections, attention_cost, recurrent_cost, values, figures))
+        sections.append(_measured(params, projections, cell, attention_cost, recurrent_cost, values, figures))
     intro = ("*Reproduces* Table 1 of \"Attention Is All You Need\" (§4, complexity per layer) and its n < d "
-             "remark, read through the paper lab `001_8c65d19d1d0c4e45.txt`.")
+             "remark, counted from layers that run.")
     deviations = ["Counts are multiply-adds of the matrix products that ran (the paper gives orders of growth); "
-                  "the softmax, the tanh and additions are not counted. The convolutional and restricted rows of "
-                  "Table 1, its sequential operations and its path lengths are quoted, not checked."]
+                  "the softmax, the tanh and the sigmoids, the gates' elementwise products and additions are not "
+                  "counted. The convolutional and restricted rows of Table 1, its sequential operations and its path "
+                  "lengths are quoted, not checked.",
+                  f"Table 1 does not say which recurrent cell it counts; this run counts {CELL_NAMES[cell]} cells "
+                  "without biases (lab.cell), and the exact boundary depends on that choice."]
     if params.get("measure"):
         deviations.append("Measured times vary from run to run and machine to machine; they are shown, not asserted, "
                           "and make this report differ run to run.")
     return LabResult("cost_per_layer", TITLE, intro, sections, claims, values, figures, deviations)
 
 
-def _claim_section(fitted, projections):
+def _fitted(cell):
+    """{'core', 'projections', 'recurrent': the polynomial in n and d through the counts of runs at tiny sizes}."""
+    runs = {}
+
+    def counts_at(*size):
+        if size not in runs:
+            runs[size] = traced_counts(*size, cell)[0]
+        return runs[size]
+
+    return {part: polynomial_through(lambda *s, p=part: counts_at(*s)[p], (n, d), GRID)
+            for part in ("core", "projections", "recurrent")}
+
+
+def _claim_section(fitted, cell, projections):
     """Table 1 beside the counts of the layers that ran."""
     core, extra, rec = (f"${sp.latex(fitted[k])}$" for k in ("core", "projections", "recurrent"))
     rows = [["self-attention", "$O(n^2 \\cdot d)$", f"{core} (scores and mixture); {extra} more with the projections",
              "$O(1)$", "$O(1)$"],
-            ["recurrent", "$O(n \\cdot d^2)$", f"{rec}", "$O(n)$", "$O(n)$"],
+            [f"recurrent ({CELL_NAMES[cell]} cells)", "$O(n \\cdot d^2)$", f"{rec}", "$O(n)$", "$O(n)$"],
             ["convolutional (kernel $k$)", "$O(k \\cdot n \\cdot d^2)$", "not run here", "$O(1)$", "$O(\\log_k(n))$"],
             ["self-attention, restricted (neighbourhood $r$)", "$O(r \\cdot n \\cdot d)$", "not run here", "$O(1)$",
              "$O(n/r)$"]]
@@ -194,7 +254,11 @@ def _claim_section(fitted, projections):
                      "sequential operations (Table 1)", "maximum path length (Table 1)"], rows)
             + f"\n\nTable 1's $O(n^2 \\cdot d)$ is the scores $QK^\\top$ and the mixture $AV$; it leaves out the four "
             f"projections $XW_q$, $XW_k$, $XW_v$ and $ZW_o$ ({extra}), which are of the recurrent layer's order "
-            f"$n d^2$. {scope}\n")
+            f"$n d^2$. {scope}\n\n"
+            "Table 1's $O(n \\cdot d^2)$ for the recurrent layer leaves its constant open: it depends on the cell, "
+            f"which the table does not name. This run counts {CELL_NAMES[cell]} cells (`lab.cell`; biases left out), "
+            f"{2 * len(CELLS[cell])} products of a $d \\times d$ matrix by a vector per step:\n"
+            + display(CELL_FORMULAS[cell]))
 
 
 def _products_section(attended, recurred, n_here, d_here, projections):
@@ -214,18 +278,34 @@ def _products_section(attended, recurred, n_here, d_here, projections):
             + "\n")
 
 
-def _comparison_section(attention_cost, recurrent_cost, crossover, counted):
-    verdict = ("self-attention is the cheaper exactly when $n < d$" if crossover == (n < d) else
-               f"the inequality solves to ${sp.latex(crossover)}$: with the projections, self-attention is never the "
-               "cheaper")
+def _comparison_section(attention_cost, recurrent_cost, crossover, counted, cell, fitted, boundaries):
+    if crossover == (n < d):
+        verdict = "self-attention is the cheaper exactly when $n < d$, the boundary of the paper's remark"
+    elif crossover == sp.false:
+        verdict = f"against {CELL_NAMES[cell]} cells, counted this way, self-attention is the cheaper at no length $n$"
+    else:
+        verdict = (f"self-attention is the cheaper exactly when ${sp.latex(crossover)}$: not the paper's $n < d$, "
+                   "because the constants differ")
+    def when(boundary):
+        return "at no $n \\ge 1$" if boundary == sp.false else f"${sp.latex(boundary)}$"
+
+    rows = [[CELL_NAMES[c], 2 * len(CELLS[c]), f"${sp.latex(f['recurrent'])}$", when(boundaries[c][False]),
+             when(boundaries[c][True])] for c, f in fitted.items()]
     return ("## The crossover\n\n"
-            f"Counting {counted} against the recurrent layer's two products per step:\n"
+            f"Counting {counted} against the recurrent layer's {2 * len(CELLS[cell])} products per step "
+            f"({CELL_NAMES[cell]} cells):\n"
             + display(rf"{sp.latex(attention_cost)} < {sp.latex(recurrent_cost)} \iff {sp.latex(crossover)}")
-            + f"\nSo {verdict}. The paper's remark compares the orders $n^2 d$ and $n d^2$: the work that grows "
-            "with the length of the sequence, per layer, not the cost of a whole transformer layer.\n")
+            + f"\nSo {verdict}. The boundary's constant is the cell's: every cell counted the same way, with "
+            "self-attention's scores and mixture ($2 n^2 d$) alone and with its four projections added "
+            "($4 n d^2$ more):\n\n"
+            + table(["cell", "products per step", "multiply-adds", "cheaper when (Table 1's count)",
+                     "cheaper when (with the projections)"], rows)
+            + "\n\nThe paper's remark compares the orders $n^2 d$ and $n d^2$ per layer and per sequence, not the "
+            "cost of a whole transformer layer; Table 1 gives orders only, so an exact boundary is always the "
+            "boundary for some choice of cell and of what is counted.\n")
 
 
-def _measured(params, projections, attention_cost, recurrent_cost, values, figures):
+def _measured(params, projections, cell, attention_cost, recurrent_cost, values, figures):
     """Median times of the two layers over lengths and dimensions, with log-log slopes beside the counts'."""
     ns = [read_positive_int(x, "lab.ns[]") for x in params["ns"]]
     ds = [read_positive_int(x, "lab.ds[]") for x in params["ds"]]
@@ -238,7 +318,7 @@ def _measured(params, projections, attention_cost, recurrent_cost, values, figur
     times, rows, slopes = {}, [], []
     for axis, (sizes, points) in sweeps.items():
         for layer, cost in costs.items():
-            seconds = [_median_time(layer, *point, projections, repeats) for point in points]
+            seconds = [_median_time(layer, *point, projections, cell, repeats) for point in points]
             counts = [int(cost.subs({n: a, d: b})) for a, b in points]
             times[f"{layer} vs {axis}"] = seconds
             slopes.append([f"{layer} against {axis}", f"{_slope(sizes, seconds):.2f}", f"{_slope(sizes, counts):.2f}"])
@@ -266,10 +346,10 @@ def _measured(params, projections, attention_cost, recurrent_cost, values, figur
                     "against d (right, n fixed), log-log: a count c n^p is a line of slope p.") + "\n")
 
 
-def _median_time(layer, length, size, projections, repeats):
-    X, W, W_h, U = layers(length, size)
+def _median_time(layer, length, size, projections, cell, repeats):
+    X, W, gates = layers(length, size, cell)
     once = (lambda: self_attention(X, W if projections else None)) if layer == "self-attention" else (
-        lambda: recurrent(X, W_h, U))
+        lambda: recurrent(X, gates, cell))
     once()  # warm-up
     seconds = []
     for _ in range(repeats):
@@ -291,7 +371,7 @@ def _slope(sizes, ys):
 COUNTER_CASES = {
     "orders": inputs("the projections counted too: self-attention costs 4 n d^2 + 2 n^2 d, not of order n^2 d",
                      "lab.projections=true"),
-    "crossover": inputs("the projections counted too: self-attention is never the cheaper", "lab.projections=true"),
+    "crossover": inputs("LSTM cells (8 n d^2): the boundary moves to n < 4 d", "lab.cell=lstm"),
     "cheaper-here": inputs("a sequence longer than d", "lab.n=1024"),
 }
 
@@ -306,12 +386,17 @@ EXERCISES = [
              hint="each product costs n * n * d.", source="AIAYN §4, Table 1"),
     Exercise(LAB, "crossover", "For d = 512, what is the largest sequence length n at which self-attention, counted "
              "as Table 1 counts it (scores and mixture, 2 n^2 d), still costs strictly less than a recurrent layer "
-             "(2 n d^2)?", exact(511, "n"), "511", also=("512 - 1",), wrong={"512": "not right"},
+             "of Elman cells (2 n d^2)?", exact(511, "n"), "511", also=("512 - 1",), wrong={"512": "not right"},
              hint="2 n^2 d < 2 n d^2 means n < d.",
              source="AIAYN §4, Table 1"),
     Exercise(LAB, "with_projections", "Count the four projections too: self-attention then costs 4 n d^2 + 2 n^2 d "
-             "against 2 n d^2 for a recurrent layer. For d = 512, how many sequence lengths n >= 1 make "
-             "self-attention strictly cheaper?", exact(0, "the number of lengths"), "0", also=("0.0",),
+             "against 2 n d^2 for a recurrent layer of Elman cells. For d = 512, how many sequence lengths n >= 1 "
+             "make self-attention strictly cheaper?", exact(0, "the number of lengths"), "0", also=("0.0",),
              wrong={"511": "not right", "512": "not right"}, hint="compare 4 n d^2 alone with 2 n d^2.",
              source="AIAYN §4, Table 1"),
+    Exercise(LAB, "lstm_projections", "Count the four projections again (4 n d^2 + 2 n^2 d), now against a recurrent "
+             "layer of LSTM cells: four gates, each with two d x d products per step, 8 n d^2 in all. For d = 512, "
+             "what is the largest n at which self-attention is strictly cheaper?", exact(1023, "n"), "1023",
+             also=("2*512 - 1",), wrong={"511": "not right", "0": "not right", "2047": "not right"},
+             hint="subtract 4 n d^2 from both sides, then divide by 2 n d.", source="AIAYN §4, Table 1"),
 ]

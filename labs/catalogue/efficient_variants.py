@@ -29,6 +29,7 @@ from ..report.markdown import decimal, display, error_text, image, table, tex, t
 TITLE = "Efficient and graph attention: still mixtures of value vectors"
 SOURCE = "001 §8"
 TOLERANCE = 1e-12
+FLASH = "FlashAttention (Dao et al. 2022) §3.1"
 FEATURE_MAPS = {"elu_plus_one": "elu(x) + 1", "identity": "x"}  # config value -> phi(x)
 SLOPE = sp.Rational(1, 5)  # GAT's LeakyReLU slope for negative inputs (0.2, as in Velickovic et al.)
 
@@ -109,30 +110,36 @@ def run(params):
     identity = online_softmax_identity(rescale)
     claims = [
         Claim("online-softmax-identity", "for two blocks and any running maxima m1, m2, m, merging the blocks' sums "
-              "rescaled by e^(m_b - m) gives full softmax attention (symbolic scores and values)", SOURCE,
+              "rescaled by e^(m_b - m) gives full softmax attention (symbolic scores and values)", FLASH,
               "difference 0", "0" if identity == 0 else f"not 0: a numerator of {len(sp.Add.make_args(identity))} terms",
               identity == 0, True),
-        Claim("blocked-equals-full", f"vecmix's blocked path (blocks of {block} keys, and its default blocks) equals "
-              f"its full path; the running maximum rises in a later block for {blocked['rises']} of {n} queries",
-              SOURCE, f"max difference <= {TOLERANCE:g}", error_text(blocked["vecmix_error"]),
-              blocked["vecmix_error"] <= TOLERANCE, False),
+        Claim("blocked-equals-full", f"vecmix's blocked path (blocks of {block} keys, whose maxima differ for some "
+              "queries, so that the blocks must be rescaled; and its default blocks) equals its full path",
+              f"follows from {FLASH}", f"max difference <= {TOLERANCE:g}; block maxima differ for some query",
+              f"max difference {error_text(blocked['vecmix_error'])}; block maxima differ for {blocked['differ']} of "
+              f"{n} queries", blocked["vecmix_error"] <= TOLERANCE and blocked["differ"] > 0, False),
         Claim("mixture-of-mixtures", "full attention is the mixture of the per-block mixtures, each weighted by its "
-              "block's mass l_b e^(m_b - m) (the lab merges vecmix's per-block outputs itself)", SOURCE,
+              "block's mass l_b e^(m_b - m) (the lab merges vecmix's per-block outputs itself)",
+              f"follows from {FLASH}",
               f"max difference <= {TOLERANCE:g}", error_text(blocked["merge_error"]),
               blocked["merge_error"] <= TOLERANCE, False),
         Claim("sliding-window-is-a-band-mask", f"causal attention under the band mask i - {window} <= j <= i equals "
               "each token attending to its window alone; keys outside the window get weight exactly 0 and keys "
-              "inside a positive weight", SOURCE, f"max difference <= {TOLERANCE:g}; 0 outside, > 0 inside",
+              "inside a positive weight", "follows from Longformer (Beltagy et al. 2020) §3.1",
+              f"max difference <= {TOLERANCE:g}; 0 outside, > 0 inside",
               f"{error_text(window_part['error'])}; {window_part['outside']} nonzero weights outside the window, "
               f"{window_part['inside']} zero weights inside", window_part["holds"], False),
         Claim("linear-attention-is-convex", f"linear attention with phi(x) = {FEATURE_MAPS[feature_map]} weighs "
               "the values by phi(q) . phi(k_i) / sum_j phi(q) . phi(k_j) >= 0 (exactly): each output is a convex "
-              "combination of the values, and the O(n d^2) form with its normaliser computes it", SOURCE,
+              "combination of the values, and the O(n d^2) form with its normaliser computes it",
+              "follows from Katharopoulos et al. (2020) §3.2",
               f"every weight >= 0 (exact); the O(n d^2) form within {TOLERANCE:g}", linear["observed"],
               linear["holds"], True),
         Claim("graph-attention-mixes-neighbours", "GAT's softmax over the neighbours gives non-neighbours weight "
               "exactly 0 and neighbours a positive weight summing to 1 (exact); vecmix's numeric masked softmax "
-              "agrees; each node's output lies in the convex hull of its neighbours' values (exact)", SOURCE,
+              "agrees; each node's output lies in the convex hull of its neighbours' values, and the reflection "
+              "2 h_i - h_(i+1), an affine combination with a negative weight, does not (exact)",
+              "follows from GAT (Velickovic et al. 2018) §2.1",
               f"as stated; numeric within {TOLERANCE:g}", graph["observed"], graph["holds"], True),
     ]
     tokens = [str(i + 1) for i in range(n)]
@@ -141,7 +148,7 @@ def run(params):
                            ("GAT on a ring", graph["A"], tokens, tokens)])
     values = [Value("tokens", Q, X), Value("full_weights", A),
               Value("blocked_error", error_text(blocked["vecmix_error"])),
-              Value("queries_whose_maximum_rises", blocked["rises"]),
+              Value("queries_whose_block_maxima_differ", blocked["differ"]),
               Value("band_error", error_text(window_part["error"])),
               Value("linear_weights", linear["W"]), Value("gat_vector", to_numeric(a), a),
               Value("gat_weights", graph["A"], graph["exact"])]
@@ -150,7 +157,9 @@ def run(params):
     intro = ("*Reproduces* \"What has changed since publication\" of the paper lab "
              "(`001_8c65d19d1d0c4e45.txt`, §8): efficient and graph attention are still mixtures of value vectors.")
     deviations = ["The variants are the lab's minimal versions: no learned projections (queries = keys = values = "
-                  "the tokens; GAT's W is the identity), one ring graph, a fixed feature map."]
+                  "the tokens; GAT's W is the identity), one ring graph, a fixed feature map.",
+                  "GAT's output nonlinearity sigma is left out: its node outputs are sigma(sum_j alpha_ij W h_j), and "
+                  "the convex-hull statement here is about the mixture inside sigma."]
     if not rescale:
         deviations.append("lab.rescale=false merges the blocks without FlashAttention's correction e^(m_b - m).")
     return LabResult("efficient_variants", TITLE, intro, sections, claims, values, {"variants.svg": figure},
@@ -171,7 +180,7 @@ def _blocked(Q, K, V, Z, block, rescale):
     paths = [attention(Q, K, V, block_size=block), attention(Q, K, V)]  # blocked online softmax; default blocks
     return {"vecmix_error": max(float(np.max(np.abs(p - Z))) for p in paths),
             "merge_error": float(np.max(np.abs(merged - Z))), "mass": mass,
-            "rises": int(np.sum(S.max(axis=1) > S[:, :block].max(axis=1)))}
+            "differ": int(np.sum(m_b.max(axis=1) > m_b.min(axis=1)))}  # queries whose blocks need rescaling
 
 
 def _sliding_window(Q, K, V, window):
@@ -234,13 +243,18 @@ def _graph(X, a):
     on = sum(is_zero(A_exact[i, j]) or not is_nonnegative(A_exact[i, j]) for i in range(n) for j in range(n)
              if edges[i, j])
     sums = sum(not is_zero(sp.Add(*A_exact.row(i)) - 1) for i in range(n))
-    outside = [i + 1 for i in range(n) if not in_hull(X.extract([j for j in range(n) if edges[i, j]], list(range(d))),
-                                                      X.T * A_exact.row(i).T)[0]]  # (d, n) (n, 1): z_i
+    def neighbours(i):
+        return X.extract([j for j in range(n) if edges[i, j]], list(range(d)))  # (3, d): the rows h_j, j in N_i
+
+    outside = [i + 1 for i in range(n) if not in_hull(neighbours(i), X.T * A_exact.row(i).T)[0]]  # (d, n) (n, 1): z_i
+    # the other direction: 2 h_i - h_(i+1) has affine coordinates (0, 2, -1) on the neighbours, so it is outside
+    reflected = [i + 1 for i in range(n) if in_hull(neighbours(i), 2 * X.row(i).T - X.row((i + 1) % n).T)[0]]
     observed = (f"{off} nonzero weights off the graph, {on} neighbours without a positive weight, {sums} rows not "
                 f"summing to 1; numeric {error_text(error)}; outputs outside their neighbours' hull: "
-                + (", ".join(map(str, outside)) or "none"))
+                + (", ".join(map(str, outside)) or "none") + "; reflections 2 h_i - h_(i+1) inside it: "
+                + (", ".join(map(str, reflected)) or "none"))
     return {"A": A, "exact": A_exact, "e": e, "edges": edges, "observed": observed,
-            "holds": off == 0 and on == 0 and sums == 0 and error <= TOLERANCE and not outside}
+            "holds": off == 0 and on == 0 and sums == 0 and error <= TOLERANCE and not outside and not reflected}
 
 
 def _sections(X, a, n, d, window, block, rescale, feature_map, identity, blocked, window_part, linear, graph, A):
@@ -260,14 +274,20 @@ def _sections(X, a, n, d, window, block, rescale, feature_map, identity, blocked
         f"Keys are processed in blocks of {block}; block $b$ keeps its maximum score $m_b$, its mass "
         "$l_b = \\sum_{i \\in b} e^{s_i - m_b}$ and its sum $a_b = \\sum_{i \\in b} e^{s_i - m_b} v_i$, and the "
         f"blocks are merged {merge}. For two blocks SymPy finds, with symbolic scores, values and maxima,\n"
-        + display(r"\frac{a_1 e^{m_1 - m} + a_2 e^{m_2 - m}}{l_1 e^{m_1 - m} + l_2 e^{m_2 - m}} - "
-                  r"\frac{\sum_i e^{s_i} v_i}{\sum_i e^{s_i}} = "
+        + display((r"\frac{a_1 e^{m_1 - m} + a_2 e^{m_2 - m}}{l_1 e^{m_1 - m} + l_2 e^{m_2 - m}}" if rescale else
+                   r"\frac{a_1 + a_2}{l_1 + l_2}") + r" - \frac{\sum_i e^{s_i} v_i}{\sum_i e^{s_i}} = "
                   + ("0" if identity == 0 else r"\text{a nonzero expression}")
-                  + r" \quad \text{for all } m_1, m_2, m")
-        + "\nso the output is the mixture of the per-block mixtures $a_b / l_b$ with weights "
-        f"$l_b e^{{m_b - m}} / \\sum_c l_c e^{{m_c - m}}$. On these tokens the running maximum rises in a later block "
-        f"for {blocked['rises']} of {n} queries, so the rescaling matters: merging vecmix's per-block outputs this "
-        f"way misses full attention by {error_text(blocked['merge_error'])}, and vecmix's own blocked path by "
+                  + (r" \quad \text{for all } m_1, m_2, m" if identity == 0 else ""))
+        + ("\nso the output is the mixture of the per-block mixtures $a_b / l_b$ with weights "
+           "$l_b e^{m_b - m} / \\sum_c l_c e^{m_c - m}$." if identity == 0 else
+           "\nWithout the rescaling each block's mass is measured from its own maximum, and blocks with different "
+           "maxima are weighted wrongly.")
+        + f" On these tokens the block maxima differ for {blocked['differ']} of {n} queries"
+        + (", so the rescaling matters there" if blocked["differ"] else
+           ": every factor $e^{m_b - m}$ is 1, and these inputs cannot tell a merge with the rescaling from one "
+           "without")
+        + f". Merging vecmix's per-block outputs {'this way' if rescale else 'without it'} misses full attention by "
+        f"{error_text(blocked['merge_error'])}, and vecmix's own blocked path by "
         f"{error_text(blocked['vecmix_error'])}.\n",
         "## Causal sliding window\n\n"
         f"Each token sees itself and the {window} tokens before it: the band mask $|i - j| \\le {window}$ with "
@@ -291,7 +311,9 @@ def _sections(X, a, n, d, window, block, rescale, feature_map, identity, blocked
         "$e_{ij} = \\text{LeakyReLU}(a^\\top [h_i ; h_j])$ (slope 1/5 below 0; its projection $W$ is the identity "
         f"here) instead of a dot product, with the seeded $a = {tuple_tex(a)}$, and takes a softmax over the "
         "neighbours only: non-neighbours are masked. Each node's output is then a convex combination of its "
-        f"neighbours' values ({graph['observed']}).\n\n"
+        "neighbours' values; the exact hull test is also asked about a point that is not one, "
+        "$2 h_i - h_{i+1}$ (affine coordinates $0, 2, -1$ on $h_{i-1}, h_i, h_{i+1}$), and must say no "
+        f"({graph['observed']}).\n\n"
         + image("figures/variants.svg", "weights of the variants",
                 "Figure 1. Weights of full, causal sliding-window, linear and GAT attention on the tokens above (row: "
                 "query or node, column: key or neighbour): every row is a distribution over the values.") + "\n",
@@ -314,11 +336,14 @@ LAB = "efficient_variants"
 E = sp.E
 
 EXERCISES = [
-    Exercise(LAB, "merge_blocks", "Scores (0, 1 | 1, 2) in two blocks with values (1, 0 | 0, 1). Block 1 has mass "
-             "l1 = 1 + e and block 2 mass l2 = e + e^2 (before any rescaling). What share of the total softmax "
-             "weight falls on block 1? (exact)", exact((1 + E) / (1 + 2 * E + E**2), "the share"),
-             "(1 + E)/(1 + 2*E + exp(2))", also=("1/(1 + E)",), wrong={"1/2": "not right", "0.269": "not exact"},
-             hint="share = l1 / (l1 + l2).", points=2, source="001 §8"),
+    Exercise(LAB, "merge_blocks", "Scores (0, 1 | 1, 2) in two blocks. As in the lab, block b keeps its maximum m_b "
+             "and its mass l_b = sum over the block of e^(s_i - m_b): m_1 = 1, l_1 = 1 + e^(-1) and m_2 = 2, "
+             "l_2 = 1 + e^(-1). Rescaled to the common maximum m = 2, what share of the total softmax weight falls on "
+             "block 1? (exact)", exact(1 / (1 + E), "the share"), "1/(1 + E)",
+             also=("exp(-1)/(1 + exp(-1))", "(1 + E)/(1 + 2*E + exp(2))"),
+             wrong={"1/2": "not right", "0.269": "not exact"},
+             hint="share = l_1 e^(m_1 - m) / (l_1 e^(m_1 - m) + l_2 e^(m_2 - m)); the equal masses alone would give "
+             "each block the same share.", points=2, source="FlashAttention (Dao et al. 2022) §3.1"),
     Exercise(LAB, "band_mask", "Give the causal sliding-window mask of window 1 for 4 tokens: a 4 x 4 matrix with 1 "
              "where token i may see key j (i - 1 <= j <= i), else 0.",
              exact(sp.Matrix(4, 4, lambda i, j: 1 if 0 <= i - j <= 1 else 0), "the mask"),

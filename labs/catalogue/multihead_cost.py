@@ -5,7 +5,7 @@ every matrix product it performs (the operand shapes and the line of vecmix that
 it) and every exponential its softmax takes; multiply-adds follow from the shapes. Runs
 at 27 tiny sizes give the exact polynomial in n, d_model and h, and a run at the
 configured size checks it. The multiply-adds do not depend on h; the softmax's
-exponentials grow h-fold, which is why the paper says *similar*, not *equal*.
+exponentials grow h-fold, one reason the cost is only *similar*, not *equal*.
 """
 
 import importlib
@@ -106,7 +106,7 @@ def run(params):
                                                   f"{predicted['single']:,})"),
               counts["multi"] == counts["single"] and counts == predicted, True),
         Claim("exponentials-grow", f"what grows is the softmax: {heads} heads exponentiate h n^2 scores against n^2 "
-              "for one head, so the cost is similar, not identical", SOURCE,
+              "for one head, so the cost is similar, not identical", f"follows from {SOURCE}",
               f"{heads} x the one head's, more than it", f"{exps_multi:,} against {exps_single:,}"
               + (f" ({exps_multi / exps_single:g} x)" if exps_single else "") + f"; fitted: {sp.sstr(exps)}",
               exps_multi == heads * exps_single and exps_multi > exps_single, True),
@@ -144,8 +144,9 @@ def run(params):
         f"exponential $e^{{m_\\text{{old}} - m_\\text{{new}}}}$ per query, head and key block "
         f"({here.other_exponentials():,} here). Multiply-adds are equal, exponentials are not: the cost is *similar*.\n",
     ]
-    intro = ("*Reproduces* the cost remark of \"Attention Is All You Need\" §3.2.2, read through the paper lab "
-             "`001_8c65d19d1d0c4e45.txt` (§6: multi-head attention repeats the mixture in parallel subspaces).")
+    intro = ("*Reproduces* the cost remark of \"Attention Is All You Need\" §3.2.2. (Multi-head attention itself is "
+             "the paper lab's \"repeats this pattern in parallel subspaces\", `001_8c65d19d1d0c4e45.txt` §6; its "
+             "cost is not discussed there.)")
     return LabResult("multihead_cost", TITLE, intro, sections, claims, values, {}, [
         "Counts are multiply-adds of the matrix products vecmix performs, and the exponentials of its softmax; the "
         "softmax's additions and divisions, the scaling of the scores, the reshapes and memory traffic are not counted.",

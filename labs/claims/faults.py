@@ -287,6 +287,19 @@ def _head_scale_d_model(original):
     return multihead
 
 
+# --- the scaling lab's derivation (labs.catalogue.scaling) ----------------------------------
+
+def _moments_cross_terms_as_diagonal(original):
+    """E[(q . k)^2] with E[q_i q_j] = sigma^2 + mu^2 for i != j too: all d_k^2 terms treated as the diagonal ones."""
+    def moments():
+        from labs.catalogue.scaling import d, mu, sigma2
+
+        mean = d * mu**2
+        square = d**2 * (sigma2 + mu**2) ** 2
+        return mean, square, sp.expand(square - mean**2)
+    return moments
+
+
 _FAULTS = [
     Fault("softmax-unnormalised", "vecmix.attention:_softmax", _softmax_unnormalised,
           "the numeric softmax forgets to divide by the sum of the exponentials"),
@@ -352,5 +365,8 @@ _FAULTS = [
           "numeric multi-head attention uses the first head's projections for every head"),
     Fault("head-scale-d_model", "vecmix.multihead:multihead_attention", _head_scale_d_model,
           "numeric multi-head attention scales each head by 1/sqrt(d_model) instead of 1/sqrt(d_head)"),
+    Fault("moments-cross-terms-as-diagonal", "labs.catalogue.scaling:moments", _moments_cross_terms_as_diagonal,
+          "the scaling lab derives E[(q . k)^2] with E[q_i q_j] = sigma^2 + mu^2 for i != j too (the lab's own "
+          "derivation, not vecmix)"),
 ]
 FAULTS = {f.name: f for f in _FAULTS}
