@@ -1,4 +1,4 @@
-"""Plausible wrong versions of vecmix functions, injected to show that the labs' claims notice them.
+"""Plausible wrong versions of vecmix functions (and of a lab's own derivation), injected to show that claims notice them.
 
 A claim that holds for every valid input (an identity such as "each row of A sums to 1")
 cannot be shown false by other inputs; its counter-case is the implementation fault it
