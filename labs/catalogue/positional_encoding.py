@@ -12,6 +12,7 @@ back from the encoding itself. The paper's formula counts pos, i and the dimensi
 the report numbers tokens and dimensions from 1 (token t sits at pos = t - 1).
 """
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, List
 
@@ -117,17 +118,27 @@ def rotation_parts(M):
     return c, ((M - c * sp.eye(M.rows)) / sp.sin(k * w)).applyfunc(sp.simplify)
 
 
-def kinds(d_model, per):
-    """The kinds of block the encoding has, as (name, channels g(p) in SymPy, size).
+KINDS = {  # name: (channels g(p) in SymPy, size)
+    "a (sin, cos) pair sharing w": (lambda p: sp.Matrix([sp.sin(p * w), sp.cos(p * w)]), 2),
+    "a (sin, cos) pair with frequencies w, nu": (lambda p: sp.Matrix([sp.sin(p * w), sp.cos(p * w2)]), 2),
+    "the lone last sine": (lambda p: sp.Matrix([sp.sin(p * w)]), 1),
+}
 
-    >>> [name for name, _, _ in kinds(5, "per_pair")]
+
+def kinds(d_model, per):
+    """The kinds of block the encoding has, as names of :data:`KINDS`.
+
+    >>> kinds(5, "per_pair")
     ['a (sin, cos) pair sharing w', 'the lone last sine']
     """
-    pair = (("a (sin, cos) pair sharing w", lambda p: sp.Matrix([sp.sin(p * w), sp.cos(p * w)]), 2)
-            if per == "per_pair" else
-            ("a (sin, cos) pair with frequencies w, nu", lambda p: sp.Matrix([sp.sin(p * w), sp.cos(p * w2)]), 2))
-    lone = ("the lone last sine", lambda p: sp.Matrix([sp.sin(p * w)]), 1)
-    return ([pair] if d_model > 1 else []) + ([lone] if d_model % 2 else [])
+    pair = "a (sin, cos) pair sharing w" if per == "per_pair" else "a (sin, cos) pair with frequencies w, nu"
+    return ([pair] if d_model > 1 else []) + (["the lone last sine"] if d_model % 2 else [])
+
+
+@functools.lru_cache(maxsize=None)
+def solved_kind(name):
+    """:func:`solved_shift` of one kind of block: symbolic, the same for every config, so solved once."""
+    return solved_shift(*KINDS[name])
 
 
 def run(params):
@@ -146,7 +157,7 @@ def run(params):
     if per not in FREQUENCIES:
         raise VecmixError(f"lab.frequencies = {per!r} must be one of: {', '.join(FREQUENCIES)}")
 
-    solved = [(name, *solved_shift(channels, size)) for name, channels, size in kinds(d_model, per)]
+    solved = [(name, *solved_kind(name)) for name in kinds(d_model, per)]
     misses = [(name, _at_a_point(residual)) for name, _, residual, _ in solved if any(e != 0 for e in residual)]
     undecided = [name for name, (_, value) in misses if value == "0"]  # 0 at the point, yet not simplified to 0
 
