@@ -16,6 +16,8 @@ from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import OmegaConf
 
+from vecmix import VecmixError
+
 from .catalogue import LABS
 from .config.errors import exit_if_user_error, run_cli
 from .config.schema import register
@@ -29,7 +31,22 @@ def compose_lab(lab, overrides=()):
     """The config of ``lab`` with ``overrides`` applied, composed as the command line would."""
     register()
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        return compose(config_name="config", overrides=[f"lab={lab}", *overrides])
+        cfg = compose(config_name="config", overrides=[f"lab={lab}", *overrides])
+    check_name(cfg, lab)
+    return cfg
+
+
+def check_name(cfg, chosen):
+    """Refuse a ``lab.name`` that differs from the lab chosen with ``lab=``: the name picks the code that runs.
+
+    >>> check_name(compose_lab("masking", ["lab.name=multihead"]), "masking")
+    Traceback (most recent call last):
+    ...
+    vecmix.errors.VecmixError: lab.name = 'multihead' but the lab chosen is masking: choose a lab with lab=<name>; lab.name cannot be changed
+    """
+    if cfg.lab.name != chosen:
+        raise VecmixError(f"lab.name = {cfg.lab.name!r} but the lab chosen is {chosen}: choose a lab with "
+                          "lab=<name>; lab.name cannot be changed")
 
 
 def build(cfg, overrides=(), env=None):
@@ -90,6 +107,7 @@ def main(cfg):
     hc = HydraConfig.get()
     out_dir = Path(hc.runtime.output_dir)
     try:
+        check_name(cfg, hc.runtime.choices["lab"])
         result = reproduce(cfg, out_dir, list(hc.overrides.task))
     except Exception as exc:  # inside a job: exit here, before Hydra adds lines of its own
         exit_if_user_error(exc)

@@ -20,7 +20,7 @@ import sympy as sp
 from vecmix import VecmixError, attention, exact_softmax, in_hull, is_nonnegative, is_zero, softmax, to_numeric
 
 from ..claims import Claim, fault, inputs
-from ..config.inputs import random_rationals, read_positive_int
+from ..config.inputs import random_rationals, read_positive_int, read_seed
 from ..grading import Exercise, exact
 from ..report import LabResult, Value
 from ..report import figures as fig
@@ -97,7 +97,7 @@ def run(params):
         raise VecmixError(f"lab.n = {n} is too small to compare blocks, windows and graphs; use at least 3")
     if feature_map not in FEATURE_MAPS:
         raise VecmixError(f"lab.feature_map = {feature_map!r} must be one of: {', '.join(FEATURE_MAPS)}")
-    rng = np.random.default_rng(params["seed"])
+    rng = np.random.default_rng(read_seed(params["seed"]))
     X = random_rationals(rng, (n, d))  # exact token vectors (n, d): queries = keys = values
     a = random_rationals(rng, (2 * d, 1))  # GAT's attention vector, (2d, 1)
     Q = K = V = to_numeric(X)  # (n, d)

@@ -29,7 +29,7 @@ from vecmix import (
 )
 
 from ..claims import Claim, fault, inputs
-from ..config.inputs import random_rationals, read_labels, read_positive_int, read_vectors
+from ..config.inputs import random_rationals, read_labels, read_positive_int, read_seed, read_vectors
 from ..grading import Exercise, exact
 from ..report import LabResult, Value
 from ..report import figures as fig
@@ -90,7 +90,7 @@ def run(params):
     d_head = read_positive_int(params["d_head"], "lab.d_head")
     d_ff = read_positive_int(params.get("d_ff", 8), "lab.d_ff")
     causal = bool(params.get("causal", False))
-    rng = np.random.default_rng(params["seed"])
+    rng = np.random.default_rng(read_seed(params["seed"]))
     drawn = {"W_q": [random_rationals(rng, (d_model, d_head)) for _ in range(h)],
              "W_k": [random_rationals(rng, (d_model, d_head)) for _ in range(h)],
              "W_v": [random_rationals(rng, (d_model, d_head)) for _ in range(h)],

@@ -12,14 +12,13 @@ from typing import Any, List, Optional
 import numpy as np
 import sympy as sp
 
-from vecmix import VecmixError
-
 from ..claims import fault, inputs
 from ..config.inputs import (
     check_pairs,
     check_query_size,
     random_rationals,
     read_positive_int,
+    read_seed,
     read_vector,
     read_vectors,
 )
@@ -75,9 +74,7 @@ def read_inputs(params):
     """(q, K, V, d_k, names of the drawn inputs): explicit vectors where given, else drawn from lab.seed."""
     d = read_positive_int(params["d"], "lab.d")
     m = read_positive_int(params["m"], "lab.m")
-    if isinstance(params["seed"], bool) or not isinstance(params["seed"], int) or params["seed"] < 0:
-        raise VecmixError(f"lab.seed = {params['seed']!r} must be a nonnegative integer")
-    rng = np.random.default_rng(params["seed"])
+    rng = np.random.default_rng(read_seed(params["seed"]))
     drawn = {"query": random_rationals(rng, (1, d)).T, "keys": random_rationals(rng, (m, d)),
              "values": random_rationals(rng, (m, d))}  # always drawn, so a given input leaves the others unchanged
     q = drawn["query"] if params.get("query") is None else read_vector(params["query"], "lab.query")  # (d, 1)

@@ -22,7 +22,7 @@ import sympy as sp
 from vecmix import VecmixError, attention, exact_number
 
 from ..claims import Claim, fault, inputs
-from ..config.inputs import read_positive_int
+from ..config.inputs import read_positive_int, read_seed
 from ..grading import Exercise, exact
 from ..report import LabResult, Value
 from ..report import figures as fig
@@ -107,7 +107,7 @@ def run(params):
         raise VecmixError(f"lab.variance = {params['variance']!r} must be positive")
     if not 0 <= law[2] <= 1:
         raise VecmixError(f"lab.correlation = {params['correlation']!r} must lie between 0 and 1")
-    rng = np.random.default_rng(params["seed"])
+    rng = np.random.default_rng(read_seed(params["seed"]))
 
     mean_f, square_f, variance_f = moments()
     given = dict(zip((mu, sigma2, rho), law))

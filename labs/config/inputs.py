@@ -42,16 +42,35 @@ def read_vectors(value, key):
     return as_exact(value, key)
 
 
-def read_positive_int(value, key):
-    """A positive integer such as a dimension.
+def read_positive_int(value, key, maximum=None):
+    """A positive integer such as a dimension, at most ``maximum`` when one is given.
 
     >>> read_positive_int(0, "lab.d_k")
     Traceback (most recent call last):
     ...
     vecmix.errors.VecmixError: lab.d_k = 0 must be a positive integer
+    >>> read_positive_int(10**30, "lab.d_ff", maximum=64)
+    Traceback (most recent call last):
+    ...
+    vecmix.errors.VecmixError: lab.d_ff = 1000000000000000000000000000000 is too large for this lab: at most 64
     """
     if isinstance(value, bool) or not isinstance(value, Integral) or value <= 0:
         raise VecmixError(f"{key} = {value!r} must be a positive integer")
+    if maximum is not None and value > maximum:
+        raise VecmixError(f"{key} = {value!r} is too large for this lab: at most {maximum}")
+    return int(value)
+
+
+def read_seed(value, key="lab.seed"):
+    """A seed for numpy's random generator: an integer from 0.
+
+    >>> read_seed(-1)
+    Traceback (most recent call last):
+    ...
+    vecmix.errors.VecmixError: lab.seed = -1 must be a nonnegative integer
+    """
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < 0:
+        raise VecmixError(f"{key} = {value!r} must be a nonnegative integer")
     return int(value)
 
 
