@@ -10,6 +10,7 @@ from omegaconf import OmegaConf
 from labs.catalogue import masking
 from labs.claims.faults import FAULTS, injected
 from labs.reproduce import build, compose_lab
+from vecmix import VecmixError
 
 
 def params(overrides=()):
@@ -83,14 +84,11 @@ def test_report_shows_queries_keys_values_and_d_k_with_positions_from_1(default)
     assert "numbers rows from 0" not in report or "row $t$ is position $t + 1$" in report
 
 
-def test_without_padding_the_padding_claims_say_why_they_cannot_hold():
-    result = masking.run(params(["lab.valid_length=null"]))
-    claims = {c.id: c for c in result.claims}
-    assert set(claims) == set(masking.COUNTER_CASES)  # no claim goes missing
-    padding = claims["padding-zero-real-positive"]
-    assert not padding.holds and "no padded key" in padding.observed
-    assert not claims["fully-masked-row"].holds
-    assert claims["causal-triangle"].holds and claims["causal-blocks-the-leak"].holds
+def test_without_padding_the_lab_refuses_by_name():
+    with pytest.raises(VecmixError, match=r"lab.valid_length = 5 leaves no padding among the 5 tokens"):
+        masking.run(params(["lab.valid_length=5"]))
+    with pytest.raises(Exception, match="valid_length"):  # null: Hydra refuses it (the key is not optional)
+        masking.run(params(["lab.valid_length=null"]))
 
 
 def test_one_real_token_has_nothing_to_leak():

@@ -43,8 +43,8 @@ def exact_number(x, name="x"):
     Accepts integers, floats (read as the decimal they print as), strings holding a
     decimal or a fraction, ``fractions.Fraction`` and SymPy rationals.
 
-    >>> exact_number(0.2), exact_number("1/3"), exact_number("-1.5e-2"), exact_number(7)
-    (1/5, 1/3, -3/200, 7)
+    >>> exact_number(0.2), exact_number("1/3"), exact_number("-1.5e-2"), exact_number(7), exact_number("1/-3")
+    (1/5, 1/3, -3/200, 7, -1/3)
     >>> exact_number("two", name="q[0]")
     Traceback (most recent call last):
     ...
@@ -66,8 +66,9 @@ def exact_number(x, name="x"):
     if isinstance(x, str):
         match = _DECIMAL.match(x)
         if match and abs(int(match.group("exp") or 0)) <= _MAX_EXPONENT:
-            try:
-                f = Fraction(x.replace(" ", ""))
+            numerator, _, denominator = x.replace(" ", "").partition("/")
+            try:  # Fraction("1/-3") is refused: the denominator, signed or not, is read on its own
+                f = Fraction(numerator) / Fraction(denominator or "1")
             except ZeroDivisionError:
                 raise VecmixError(f"{name} = {given!r} divides by zero") from None
             return sp.Rational(f.numerator, f.denominator)

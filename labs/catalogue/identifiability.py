@@ -105,9 +105,9 @@ def run(params):
     if ends[0] == ends[1]:
         raise VecmixError(f"lab.extremes = {params['extremes']} names the same word twice: give two positions")
     lam = exact_number(params["extreme_score"], "lab.extreme_score")
-    if lam <= 0:
-        raise VecmixError(f"lab.extreme_score = {params['extreme_score']!r} must be positive: the favoured word's "
-                          "score")
+    if not sp.Rational(1, 1000) <= lam <= 100:
+        raise VecmixError(f"lab.extreme_score = {params['extreme_score']!r} must lie between 0.001 and 100: the "
+                          "favoured word's score, against 0 for the others")
     U = read_vectors(params["flat_values"], "lab.flat_values")  # (m, d')
     if U.rows != m:
         raise VecmixError(f"lab.flat_values has {U.rows} vectors but there are {m} words: one per word")

@@ -10,7 +10,7 @@ output instead. Positions are numbered from 1.
 """
 
 from dataclasses import dataclass
-from typing import Any, List, Optional
+from typing import Any, List
 
 import numpy as np
 import sympy as sp
@@ -38,7 +38,7 @@ class Config:
     name: str = "masking"
     tokens: List[str] = MISSING  # one label per position
     embeddings: List[List[Any]] = MISSING  # one vector per token: the queries, keys and values
-    valid_length: Optional[int] = None  # tokens after this are padding; None: no padding
+    valid_length: int = MISSING  # the real tokens; those after are padding (at least one)
 
 
 COUNTER_CASES = {
@@ -63,9 +63,13 @@ def run(params):
     X = read_vectors(params["embeddings"], "lab.embeddings")  # (n, d): queries = keys = values = X
     n, d_k = X.shape
     tokens = read_labels(params["tokens"], "lab.tokens", n)
-    L = n if params.get("valid_length") is None else read_positive_int(params["valid_length"], "lab.valid_length")
-    if L > n:
-        raise VecmixError(f"lab.valid_length = {L} is longer than the {n} tokens")
+    if params.get("valid_length") is None:
+        raise VecmixError(f"lab.valid_length is not set: give the number of real tokens, at most {n - 1}, so that the "
+                          "padding claims have a padded token to check")
+    L = read_positive_int(params["valid_length"], "lab.valid_length")
+    if L >= n:
+        raise VecmixError(f"lab.valid_length = {L} leaves no padding among the {n} tokens: the padding claims need "
+                          f"at least one padded token (at most {n - 1})")
     pad = np.broadcast_to(np.arange(n) < L, (n, n))  # (n, n): key j is a real token, for every query
     # name -> (mask, causal, the keys query t may see, written out by the lab: j <= t is the causal triangle)
     setups = {"no mask": (None, False, lambda t, j: True),
@@ -98,7 +102,7 @@ def run(params):
     listed = ", ".join(str(r) for r in range(L, min(n, L + 5)))  # vecmix names up to 5 rows, from 0
     named = refusal.startswith(f"query row {listed} {'has' if n - L <= 5 else 'and'}")
     named_exact = refusal_exact.startswith(f"query row {L} has")  # the exact path stops at the first such row
-    policy_ok = (L < n and named and named_exact
+    policy_ok = (named and named_exact
                  and bool((Z_zeros[L:] == 0).all()) and bool(np.isnan(Z_nan[L:]).all())
                  and float(np.max(np.abs(Z_zeros[:L] - numeric["padding"][0][:L]))) <= TOLERANCE)
     err = max(float(np.max(np.abs(Z - to_numeric(exact[name][0])))) for name in setups
@@ -116,8 +120,7 @@ def run(params):
               f"{error_text(sums_num)}", sums_exact and sums_num <= TOLERANCE, True),
         Claim("padding-zero-real-positive", f"under the padding mask the padded keys ({_positions(L + 1, n)}) get "
               f"exactly zero weight and the real keys ({_positions(1, L)}) positive weight", SOURCE,
-              "0 and 0.0 on padded keys; > 0 on real keys", padding[1] if L < n else
-              "no padded key: lab.valid_length is the number of tokens", L < n and padding[0], True),
+              "0 and 0.0 on padded keys; > 0 on real keys", padding[1], padding[0], True),
         Claim("causal-triangle", "with causal=True, query t puts exactly zero weight on every later key and positive "
               "weight on every real key j <= t", "002 §6", "A_tj = 0 for j > t, A_tj > 0 for j <= t (exact and "
               "numeric); the weights equal the lab's softmax over keys 1..t",
@@ -131,10 +134,9 @@ def run(params):
               f"for j = 2..{L}: z_1..z_(j-1) move without the mask, not with it", _leak_text(leak), leak_ok, True),
         Claim("fully-masked-row", "a query that may see no key has no mixture: numeric and exact attention refuse "
               "it by name; asked for, 'zeros' gives a zero row and 'nan' a NaN row, the other rows unchanged",
-              "vecmix (policy)", f"an error naming position(s) {', '.join(str(r + 1) for r in range(L, n)) or '(none)'}"
-              f" (vecmix's row(s) {', '.join(str(r) for r in range(L, n)) or '(none)'}, counted from 0); zeros / NaN "
-              "only in those rows", refusal if L < n else
-              "no padded query: lab.valid_length is the number of tokens", policy_ok, True),
+              "vecmix (policy)", f"an error naming position(s) {', '.join(str(r + 1) for r in range(L, n))} (vecmix's "
+              f"row(s) {', '.join(str(r) for r in range(L, n))}, counted from 0); zeros / NaN only in those rows",
+              refusal, policy_ok, True),
         Claim("numeric-agrees", "numpy agrees with the exact weights and outputs under every mask, on the full "
               f"weights path, the default blocked path and blocks of {BLOCK} keys", "vecmix (numeric = exact)",
               "max difference <= 1e-12", error_text(err), err <= TOLERANCE, False),
@@ -265,7 +267,7 @@ def _sections(tokens, X, L, numeric, future, refusal, setups):
         + display(f"Q = K = V = X = {matrix(X)}")
         + f"\n| position | token | embedding $x_t$ |\n| --- | --- | --- |\n{rows}\n\n"
         f"The first {L} tokens are real; "
-        + (f"{_positions(L + 1, n)} {'is' if L + 1 == n else 'are'} padding.\n" if L < n else "there is no padding.\n"),
+        + f"{_positions(L + 1, n)} {'is' if L + 1 == n else 'are'} padding.\n",
         "## Many queries at once\n\n"
         "Without a mask, every row of $A$ is a distribution over all keys (row $t$: query $x_t$, scores "
         f"$x_t \\cdot x_j / \\sqrt{{{d_k}}}$):\n\n"
@@ -298,7 +300,7 @@ def _sections(tokens, X, L, numeric, future, refusal, setups):
         "If the padded positions are masked as queries too, their rows have no visible key and softmax has "
         "nothing to normalise: there is no mixture. vecmix's policy is to refuse such a row by name (its "
         "messages number rows from 0, as numpy does: row $t$ is position $t + 1$),\n\n"
-        + (f"> `{refusal}`\n\n" if L < n else "(with no padding in this config there is no such row to show)\n\n")
+        + f"> `{refusal}`\n\n"
         + "and to produce a row only when asked: `fully_masked=\"zeros\"` gives zero weights and a zero output "
         "(PyTorch SDPA's choice; note that a zero output is not a mixture of the values), `\"nan\"` marks the row "
         "as undefined. The other rows are the same as under the padding mask.\n",

@@ -86,9 +86,9 @@ def run(params):
     X = read_vectors(params["embeddings"], "lab.embeddings")  # (n, d_model)
     n, d_model = X.shape
     tokens = read_labels(params["tokens"], "lab.tokens", n)
-    h = read_positive_int(params["heads"], "lab.heads")
-    d_head = read_positive_int(params["d_head"], "lab.d_head")
-    d_ff = read_positive_int(params.get("d_ff", 8), "lab.d_ff")
+    h = read_positive_int(params["heads"], "lab.heads", maximum=4)  # every head is computed exactly
+    d_head = read_positive_int(params["d_head"], "lab.d_head", maximum=4)
+    d_ff = read_positive_int(params.get("d_ff", 8), "lab.d_ff", maximum=32)
     causal = bool(params.get("causal", False))
     rng = np.random.default_rng(read_seed(params["seed"]))
     drawn = {"W_q": [random_rationals(rng, (d_model, d_head)) for _ in range(h)],
@@ -96,6 +96,7 @@ def run(params):
              "W_v": [random_rationals(rng, (d_model, d_head)) for _ in range(h)],
              "W_o": random_rationals(rng, (h * d_head, d_model))}
     W = {key: _given(params.get(key), key, value) for key, value in drawn.items()}
+    _check_heads(W, d_model)
     W_1 = _sized(_given(params.get("W_1"), "W_1", random_rationals(rng, (d_model, d_ff))), "W_1", (d_model, d_ff))
     W_2 = _sized(_given(params.get("W_2"), "W_2", random_rationals(rng, (d_ff, d_model))), "W_2", (d_ff, d_model))
     F = {key: [_floats(w) for w in W[key]] for key in ("W_q", "W_k", "W_v")}  # the rational inputs as floats
@@ -204,6 +205,18 @@ def _given(value, key, default):
             raise VecmixError(f"lab.{key} must be a list of per-head matrices")
         return [read_vectors(w, f"lab.{key}[{j}]") for j, w in enumerate(value)]
     return read_vectors(value, f"lab.{key}")
+
+
+def _check_heads(W, d_model):
+    """Every head's W_q, W_k, W_v maps from d_model, one size per kind for all heads; W_o maps back to d_model."""
+    for key in ("W_q", "W_k", "W_v"):
+        shapes = [w.shape for w in W[key]]
+        if any(shape != shapes[0] for shape in shapes) or shapes[0][0] != d_model:
+            raise VecmixError(f"lab.{key} has heads of shapes {', '.join(map(str, shapes))}: every head's matrix "
+                              f"must be ({d_model}, size), d_model = {d_model} from lab.embeddings, one size for all")
+    if W["W_o"].cols != d_model:
+        raise VecmixError(f"lab.W_o has {W['W_o'].cols} columns but the block adds its output to the tokens: it "
+                          f"must map back to d_model = {d_model} (lab.embeddings)")
 
 
 def _sized(M, key, shape):

@@ -152,7 +152,9 @@ def run(params):
     if not base > 1:
         raise VecmixError(f"lab.base = {params['base']!r} must be a number larger than 1")
     n = read_positive_int(params["positions"], "lab.positions")
-    offsets = [read_positive_int(step, "lab.offsets[]") for step in params["offsets"]]
+    offsets = [read_positive_int(step, f"lab.offsets[{j + 1}]") for j, step in enumerate(params["offsets"])]
+    if not offsets:
+        raise VecmixError("lab.offsets is empty: give at least one offset k, such as [1, 5, 50]")
     per = params.get("frequencies", "per_pair")
     if per not in FREQUENCIES:
         raise VecmixError(f"lab.frequencies = {per!r} must be one of: {', '.join(FREQUENCIES)}")

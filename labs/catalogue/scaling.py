@@ -103,8 +103,11 @@ def run(params):
     if samples < 100:
         raise VecmixError(f"lab.samples = {samples} is too few for a Monte Carlo check; use at least 100")
     law = tuple(exact_number(params[key], f"lab.{key}") for key in ("mean", "variance", "correlation"))
-    if not law[1] > 0:
-        raise VecmixError(f"lab.variance = {params['variance']!r} must be positive")
+    if not abs(law[0]) <= 100:
+        raise VecmixError(f"lab.mean = {params['mean']!r} must lie between -100 and 100 (the scores grow like "
+                          "d_k mean^2 and must stay finite in float32)")
+    if not 0 < law[1] <= 100:
+        raise VecmixError(f"lab.variance = {params['variance']!r} must be positive and at most 100")
     if not 0 <= law[2] <= 1:
         raise VecmixError(f"lab.correlation = {params['correlation']!r} must lie between 0 and 1")
     rng = np.random.default_rng(read_seed(params["seed"]))
