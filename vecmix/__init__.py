@@ -13,7 +13,18 @@ array([0.755, 0.335])
 
 from .attention import attention, softmax
 from .errors import VecmixError
-from .exact import as_exact, exact_attention, exact_equal, exact_number, exact_scores, exact_softmax, is_nonnegative, is_zero, one_fraction, to_numeric
+from .exact import (
+    as_exact,
+    exact_attention,
+    exact_equal,
+    exact_number,
+    exact_scores,
+    exact_softmax,
+    is_nonnegative,
+    is_zero,
+    one_fraction,
+    to_numeric,
+)
 from .hull import affine_solution_set, distance_to_span, in_hull
 from .multihead import exact_multihead_attention, multihead_attention
 from .span import Elimination, SolutionSet, eliminate, in_span, null_space, solution_set
