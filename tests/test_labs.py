@@ -41,7 +41,7 @@ BAD = {
     "missing_direction": (["lab.target=[1,1]"], "lab.target has 2 numbers but the values in lab.values live in R\\^3"),
     "paper_lab": (["lab.seed=-1"], "lab.seed = -1 must be a nonnegative integer"),
     "masking": (["lab.valid_length=9"], "lab.valid_length = 9 leaves no padding among the 5 tokens"),
-    "multihead": (["lab.W_o=[[1]]"], "the projections in lab.W_q/W_k/W_v/W_o do not fit: W_o must have"),
+    "multihead": (["lab.W_o=[[1]]"], "lab.W_o has 1 columns but the block adds its output to the tokens"),
     "identifiability": (["lab.query_position=0"], "lab.query_position = 0 must be a word position from 1 to 3"),
     "weights_vs_importance": (["lab.keys=[[1]]"], "lab.keys has 1 vectors but lab.values has 5"),
     "scaling": (["lab.samples=10"], "lab.samples = 10 is too few for a Monte Carlo check"),
