@@ -41,13 +41,19 @@ class Outcome:
     detail: str  # the observation on the counter-case, or why the claim did not flip
 
 
-def falsify(lab):
-    """Run the default config of ``lab`` and every counter-case; one :class:`Outcome` per default claim."""
+def falsify(lab, default_claims=None):
+    """Run every counter-case of ``lab``; one :class:`Outcome` per claim.
+
+    ``default_claims`` are the claims of the lab's default run when the caller has them
+    already; otherwise the default config is run first.
+    """
     from .reproduce import compose_lab
 
     module = LABS[lab]
     cases = module.COUNTER_CASES
-    default = {c.id: c for c in _run(module, compose_lab(lab), None)}
+    if default_claims is None:
+        default_claims = _run(module, compose_lab(lab), None)
+    default = {c.id: c for c in default_claims}
     groups = {}  # (overrides, fault) -> claim ids: each distinct counter-case runs once
     for claim_id in default:
         if claim_id in cases:
