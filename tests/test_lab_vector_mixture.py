@@ -5,7 +5,7 @@ from functools import partial
 import numpy as np
 import pytest
 import sympy as sp
-from helpers import lab_results
+from helpers import lab_results, verdicts_under_fault
 from omegaconf import OmegaConf
 
 from labs.catalogue import LABS
@@ -90,7 +90,4 @@ def test_same_config_gives_the_same_bytes(default):
 @pytest.mark.parametrize("name", ["exact-mixes-keys", "online-no-rescale", "softmax-wrong-axis",
                                   "null-space-sign"])  # beyond COUNTER_CASES
 def test_the_default_claims_notice_the_fault(name):
-    params = OmegaConf.to_container(compose_lab(LAB).lab, resolve=True)
-    with injected(FAULTS[name]):
-        claims = LABS[LAB].run(params).claims
-    assert not all(c.holds for c in claims)
+    assert not all(verdicts_under_fault(LAB, name).values())
