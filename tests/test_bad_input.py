@@ -31,8 +31,8 @@ BATTERY = [  # (what, overrides, the one line it must give)
      "lab.query has 3 numbers but each key in lab.keys has 2: the query and the keys must have the same dimension"),
     ("more keys than values", ["lab.values=[[1,0],[0,1]]"], "lab.keys has 3 vectors but lab.values has 2"),
     ("an empty set of values", ["lab.values=[]"], "lab.values is empty: expected at least one vector"),
-    ("NaN", ["lab.query=[nan,0]"], "lab.query[0] = nan is not a number"),
-    ("infinity", ["lab.values=[[1,0],[0,inf],[1,1]]"], "lab.values[1][1] = inf is not a number"),
+    ("NaN", ["lab.query=[nan,0]"], "lab.query[0] = nan is not a finite number"),
+    ("infinity", ["lab.values=[[1,0],[0,inf],[1,1]]"], "lab.values[1][1] = inf is not a finite number"),
     ("a non-numeric string", ["lab.keys=[[1,0],[zero,0],[-1,0]]"], "lab.keys[1][0] = 'zero' is not a number"),
     ("d_k zero", ["lab.d_k=0"], "lab.d_k = 0 must be a positive integer"),
     ("d_k negative", ["lab.d_k=-3"], "lab.d_k = -3 must be a positive integer"),
@@ -78,7 +78,7 @@ def run_cli(*args):
 @pytest.mark.parametrize("override, expected", [
     ("lab.d_kk=1", "error: lab.d_kk is not a config key (did you mean lab.d_k?)"),
     ("lab=attention_basik", "error: there is no lab named 'attention_basik' (did you mean attention_basic?)"),
-    ("lab.values=[[1,0],[0,nan],[1,1]]", "error: lab.values[1][1] = nan is not a number"),
+    ("lab.values=[[1,0],[0,nan],[1,1]]", "error: lab.values[1][1] = nan is not a finite number"),
 ])
 def test_the_command_line_prints_one_line_exits_2_and_keeps_the_previous_report(previous_report, override, expected):
     out, before = previous_report

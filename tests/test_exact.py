@@ -41,8 +41,8 @@ def test_numbers_are_read_as_the_decimals_they_spell(x, want):
 @pytest.mark.parametrize(
     "x, message",
     [
-        ("nan", "is not a number"),
-        (float("inf"), "is not a number"),
+        ("nan", "is not a finite number"),
+        (float("inf"), "is not a finite number"),
         ("1e999999", "exponent beyond"),
         ("1/0", "divides by zero"),
         (True, "truth value"),

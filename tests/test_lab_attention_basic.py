@@ -131,7 +131,7 @@ def test_independent_values_have_a_single_solution():
         (["lab.query=[1,0,0]"], "lab.query has 3 numbers but each key in lab.keys has 2"),
         (["lab.values=[[1,0],[0,1]]"], "lab.keys has 3 vectors but lab.values has 2"),
         (["lab.query=[one,0]"], r"lab.query\[0\] = 'one' is not a number"),
-        (["lab.values=[[1,0],[0,nan],[1,1]]"], r"lab.values\[1\]\[1\] = nan is not a number"),
+        (["lab.values=[[1,0],[0,nan],[1,1]]"], r"lab.values\[1\]\[1\] = nan is not a finite number"),
         (["lab.d_k=0"], "lab.d_k = 0 must be a positive integer"),
         (["lab.d_k=-4"], "lab.d_k = -4 must be a positive integer"),
         (["lab.keys=[]", "lab.values=[]"], "lab.keys is empty"),

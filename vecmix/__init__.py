@@ -12,19 +12,9 @@ array([0.755, 0.335])
 """
 
 from .attention import attention, softmax
+from .decide import exact_equal, exact_sign, is_nonnegative, is_zero, one_fraction
 from .errors import VecmixError
-from .exact import (
-    as_exact,
-    exact_attention,
-    exact_equal,
-    exact_number,
-    exact_scores,
-    exact_softmax,
-    is_nonnegative,
-    is_zero,
-    one_fraction,
-    to_numeric,
-)
+from .exact import as_exact, exact_attention, exact_number, exact_scores, exact_softmax, exact_value, to_numeric
 from .hull import affine_solution_set, distance_to_span, in_hull
 from .multihead import exact_multihead_attention, multihead_attention
 from .span import Elimination, SolutionSet, eliminate, in_span, null_space, solution_set
@@ -45,7 +35,9 @@ __all__ = [
     "exact_multihead_attention",
     "exact_number",
     "exact_scores",
+    "exact_sign",
     "exact_softmax",
+    "exact_value",
     "in_hull",
     "in_span",
     "is_nonnegative",

@@ -9,7 +9,7 @@ Many queries at once are rows of Q: A = softmax(Q K^T / sqrt(d_k)) row by row, Z
 
 import numpy as np
 
-from ._checks import broadcast_mask, check_policy, check_qkv, fully_masked_error
+from ._checks import broadcast_mask, check_flag, check_policy, check_qkv, fully_masked_error, read_mask, real_array, real_scalar
 from .errors import VecmixError
 
 __all__ = ["attention", "softmax"]
@@ -33,11 +33,13 @@ def softmax(s, *, mask=None, fully_masked="raise"):
     >>> softmax([1e308, -1e308])
     array([1., 0.])
     """
-    s = _as_float_array("s", s)
+    s = real_array("s", s, empty_ok=True)
     if s.ndim == 0:
         raise VecmixError("s must have at least one axis of scores, got a scalar")
     if s.shape[-1] == 0:
         raise VecmixError(f"s has shape {s.shape}: softmax needs at least one score per row")
+    if s.size == 0:
+        raise VecmixError(f"s has shape {s.shape}: a batch axis of length 0 holds no scores")
     check_policy(fully_masked)
     allowed = broadcast_mask(mask, s.shape)
     return _softmax(s, allowed, fully_masked)
@@ -48,14 +50,22 @@ def attention(Q, K, V, *, mask=None, causal=False, scale=None, fully_masked="rai
     """Scaled dot-product attention: the outputs Z, and the weights A when ``weights=True``.
 
     Shapes: Q ``(..., n_q, d_k)``, K ``(..., n_k, d_k)``, V ``(..., n_k, d_v)``; Z is
-    ``(..., n_q, d_v)`` and A is ``(..., n_q, n_k)``. A single query may be given as a
-    vector ``(d_k,)``, and then Z is ``(d_v,)`` and A is ``(n_k,)``.
+    ``(..., n_q, d_v)`` and A is ``(..., n_q, n_k)``, where ``...`` is the broadcast of the
+    batch axes of Q, K, V and the mask (any of them may have batch axes the others lack).
+    A single query may be given as a vector ``(d_k,)``: then the n_q axis is dropped, Z is
+    ``(..., d_v)``, A is ``(..., n_k)`` and the mask broadcasts to ``(..., n_k)``.
 
-    ``scale`` defaults to ``1/sqrt(d_k)`` with d_k the last axis of Q. ``mask`` is boolean,
-    broadcastable to ``(..., n_q, n_k)``, True where the query may attend to the key
-    (PyTorch SDPA's convention). ``causal=True`` lets query i see keys 0..i only (aligned
-    at the top left, as in PyTorch). Masked keys get exactly zero weight. Integer inputs
-    are computed in float64; float32 inputs stay float32.
+    ``scale`` is any finite real number and defaults to ``1/sqrt(d_k)`` with d_k the last
+    axis of Q (0 gives uniform weights; a negative scale reverses the preference). ``mask``
+    is boolean, broadcastable to ``(..., n_q, n_k)``, True where the query may attend to the
+    key (PyTorch SDPA's convention). ``causal=True`` lets query i see keys 0..i only
+    (aligned at the top left, as in PyTorch). Masked keys get exactly zero weight.
+
+    Inputs are real numbers: integers and floats are computed in float64, and float32
+    stays float32 when every input is float32. Text, truth values, complex numbers, NaN
+    and infinities are refused with a :class:`VecmixError` that names the argument. Finite
+    inputs give finite outputs: the scores are computed so that the only refusal is a
+    score that truly is beyond the float range.
 
     By default the keys are processed ``block_size`` at a time with an online softmax
     (FlashAttention's rescaling): a running maximum m and denominator l per query let each
@@ -80,38 +90,61 @@ def attention(Q, K, V, *, mask=None, causal=False, scale=None, fully_masked="rai
     (array([1., 2.]), True)
     """
     Q, K, V, single, scale = _prepare(Q, K, V, scale, fully_masked)
-    if isinstance(block_size, bool) or not isinstance(block_size, (int, np.integer)) or block_size < 1:
+    check_flag("causal", causal)
+    check_flag("weights", weights)
+    if isinstance(block_size, (bool, np.bool_)) or not isinstance(block_size, (int, np.integer)) or block_size < 1:
         raise VecmixError(f"block_size = {block_size!r} must be a positive integer")
-    batch = np.broadcast_shapes(Q.shape[:-2], K.shape[:-2], V.shape[:-2])
     n_q, n_k = Q.shape[-2], K.shape[-2]
+    mask = None if mask is None else read_mask(mask)
+    if mask is not None and mask.size == 0:
+        raise VecmixError(f"mask has shape {mask.shape}: it holds no entries")
+    if single and mask is not None and mask.ndim >= 1:
+        mask = mask[..., np.newaxis, :]  # (..., n_k) -> (..., 1, n_k): the one query's row
+    batch = _batch_shape(Q, K, V, mask)
     allowed = None if mask is None else broadcast_mask(mask, (*batch, n_q, n_k))  # a view: nothing copied
+    V, exponent = _fit_values(V, n_k)
     if weights:
-        Z, A = _full(Q, K, V, scale, allowed, causal, fully_masked)
-        return (Z[0], A[0]) if single else (Z, A)
-    if not _scores_cannot_overflow(Q, K, scale):
-        _check_scores(Q, K, scale)  # the rare inputs near the float range: decided once, by name
-    Q, K, V = (np.broadcast_to(x, (*batch, *x.shape[-2:])) for x in (Q * scale, K, V))  # scale folded into Q
+        Z, A = _full(Q, K, V, scale, allowed, causal, fully_masked, batch)
+    else:
+        Z, A = _blocked(Q, K, V, scale, allowed, causal, fully_masked, batch, block_size), None
+    if exponent:
+        Z = np.ldexp(Z, exponent)  # the values' power of two, taken out in _fit_values, put back (exact)
+    if single:  # (..., 1, d_v) -> (..., d_v) and (..., 1, n_k) -> (..., n_k)
+        Z, A = Z[..., 0, :], None if A is None else A[..., 0, :]
+    return (Z, A) if weights else Z
+
+
+def _blocked(Q, K, V, scale, allowed, causal, fully_masked, batch, block_size):
+    """Z (..., n_q, d_v) through the online softmax, ``block_size`` keys at a time."""
+    n_q = Q.shape[-2]
+    fast = _scores_cannot_overflow(Q, K, scale)
+    if fast:
+        Q = Q * scale  # folded into the queries: each block's scores are then one product
+    Q, K, V = (np.broadcast_to(x, (*batch, *x.shape[-2:])) for x in (Q, K, V))
     Z = np.empty((*batch, n_q, V.shape[-1]), dtype=Q.dtype)  # (..., n_q, d_v)
     l = np.empty((*batch, n_q), dtype=Q.dtype)  # (..., n_q): each row's softmax denominator
     for b in np.ndindex(*batch):
         for start in range(0, n_q, _QUERY_BLOCK):
             rows = slice(start, min(start + _QUERY_BLOCK, n_q))
             ok = None if allowed is None else allowed[b][rows]  # (b_q, n_k) view
-            Z[b][rows], l[b][rows] = _online(Q[b][rows], K[b], V[b], ok, causal, rows.start, block_size)
+            Z[b][rows], l[b][rows] = _online(Q[b][rows], K[b], V[b], ok, causal, rows.start, block_size,
+                                             scale=None if fast else scale)
     empty = l == 0  # (..., n_q): rows that saw no key
     if empty.any():
         if fully_masked == "raise":
             raise fully_masked_error([tuple(int(i) for i in row) for row in np.argwhere(empty)])
         Z[empty] = 0.0 if fully_masked == "zeros" else np.nan
-    return Z[0] if single else Z
+    return Z
 
 
-def _online(Q, K, V, ok, causal, first, block_size):
-    """(Z, l) for one block of queries Q (b_q, d_k), already scaled, over all keys K (n_k, d_k), block by block.
+def _online(Q, K, V, ok, causal, first, block_size, scale=None):
+    """(Z, l) for one block of queries Q (b_q, d_k) over all keys K (n_k, d_k), block by block.
 
-    ``ok`` (b_q, n_k) or None says which keys each query may see; with ``causal`` query row
-    i (numbered from ``first``) sees keys 0..first + i. Masked scores become -inf, so their
-    weight exp(-inf) is exactly 0; key blocks that no query may see are skipped.
+    Q is already scaled when ``scale`` is None; otherwise each block's scores are computed
+    by :func:`_scores`, safe near the float range. ``ok`` (b_q, n_k) or None says which
+    keys each query may see; with ``causal`` query row i (numbered from ``first``) sees keys
+    0..first + i. Masked scores become -inf, so their weight exp(-inf) is exactly 0; key
+    blocks that no query may see are skipped.
     """
     b_q, n_k = Q.shape[0], K.shape[0]
     m = np.full(b_q, -np.inf, dtype=Q.dtype)  # (b_q,) running maximum of the visible scores
@@ -121,7 +154,10 @@ def _online(Q, K, V, ok, causal, first, block_size):
     stop_k = min(n_k, last + 1) if causal else n_k  # causal: keys past the last query are never seen
     for start in range(0, stop_k, block_size):
         keys = slice(start, min(start + block_size, stop_k))
-        S = Q @ K[keys].T  # (b_q, d_k) @ (d_k, b_k) -> (b_q, b_k)
+        if scale is None:
+            S = Q @ K[keys].T  # (b_q, d_k) @ (d_k, b_k) -> (b_q, b_k)
+        else:
+            S = _scores(Q, K[keys], scale)  # the same product, safe near the float range
         hidden = None if ok is None else ~ok[:, keys]  # (b_q, b_k)
         if causal and keys.stop - 1 > first:  # some key in the block lies after some query
             future = np.arange(keys.start, keys.stop) > np.arange(first, last + 1)[:, np.newaxis]  # (b_q, b_k)
@@ -130,9 +166,10 @@ def _online(Q, K, V, ok, causal, first, block_size):
             S[hidden] = -np.inf
         m_new = np.maximum(m, S.max(axis=1))  # (b_q,)
         shift = np.where(np.isfinite(m_new), m_new, 0.0) if hidden is not None else m_new  # -inf: nothing seen yet
-        S -= shift[:, np.newaxis]  # (b_q, b_k) - (b_q, 1): every visible entry <= 0
-        np.exp(S, out=S)  # masked entries: exp(-inf) = 0 exactly
-        correction = np.exp(m - shift)  # (b_q,), rescales the earlier blocks (0 before any key is seen)
+        with np.errstate(over="ignore"):  # a gap beyond the float range is -inf: weight exactly 0
+            S -= shift[:, np.newaxis]  # (b_q, b_k) - (b_q, 1): every visible entry <= 0
+            np.exp(S, out=S)  # masked entries: exp(-inf) = 0 exactly
+            correction = np.exp(m - shift)  # (b_q,), rescales the earlier blocks (0 before any key is seen)
         l *= correction
         l += S.sum(axis=1)
         acc *= correction[:, np.newaxis]
@@ -143,17 +180,52 @@ def _online(Q, K, V, ok, causal, first, block_size):
 
 
 def _scores_cannot_overflow(Q, K, scale):
-    """True when |q . k| * scale stays well inside the float range for every pair: |q . k| <= d_k max|q| max|k|."""
-    bound = float(np.abs(Q).max()) * float(np.abs(K).max()) * Q.shape[-1] * abs(float(scale))
-    return bound < np.finfo(Q.dtype).max / 4
+    """True when Q * scale and every |q . k| * scale stay well inside the float range (|q . k| <= d_k max|q| max|k|)."""
+    top = np.finfo(Q.dtype).max / 4
+    q = float(np.abs(Q).max()) * abs(float(scale))  # Python floats: an overflow here is inf, never a warning
+    return q < top and q * float(np.abs(K).max()) * Q.shape[-1] < top
 
 
-def _check_scores(Q, K, scale):
-    """Raise by name when some score Q K^T * scale overflows, one query at a time (no (n_q, n_k) matrix)."""
+def _scores(Q, K, scale):
+    """S = Q K^T * scale (..., n_q, n_k), refusing by name a score that is beyond the float range.
+
+    The direct product is tried first. Where it overflows, each query and each key is
+    divided by the power of two of its largest entry (exact), so that the product stays
+    below d_k, and the powers are multiplied back in at the end with ``ldexp``: a score is
+    then infinite only when the true score is.
+    """
     with np.errstate(over="ignore", invalid="ignore"):
-        for index in np.ndindex(*Q.shape[:-1]):
-            if not np.isfinite((K @ Q[index]) * scale).all():  # (..., n_k, d_k) @ (d_k,) -> (..., n_k)
-                raise _overflow_error(Q, K, scale)
+        S = np.matmul(Q, np.swapaxes(K, -1, -2)) * scale  # (..., n_q, d_k) @ (..., d_k, n_k) -> (..., n_q, n_k)
+        if not np.isfinite(S).all():
+            _, a = np.frexp(np.abs(Q).max(axis=-1, keepdims=True))  # (..., n_q, 1): |q| < 2^a
+            _, b = np.frexp(np.abs(K).max(axis=-1, keepdims=True))  # (..., n_k, 1): |k| < 2^b
+            m, e = np.frexp(scale)  # scale = m 2^e, 1/2 <= |m| < 1
+            S = np.matmul(np.ldexp(Q, -a) * m, np.swapaxes(np.ldexp(K, -b), -1, -2))  # entries at most d_k
+            S = np.ldexp(S, a + np.swapaxes(b, -1, -2) + e)  # (..., n_q, 1) + (..., 1, n_k): each score's power
+    if not np.isfinite(S).all():
+        raise _overflow_error(Q, K, scale)
+    return S
+
+
+def _fit_values(V, n_k):
+    """(V / 2^c, c): values scaled by a power of two so that a sum of n_k of them cannot overflow (c = 0 mostly)."""
+    top = float(np.abs(V).max())
+    if top * n_k < np.finfo(V.dtype).max / 4:
+        return V, 0
+    _, c = np.frexp(top)
+    return np.ldexp(V, -c), int(c)
+
+
+def _batch_shape(Q, K, V, mask):
+    """The broadcast of the batch axes of Q, K, V and the mask, or a VecmixError naming their shapes."""
+    shapes = {"Q": Q.shape[:-2], "K": K.shape[:-2], "V": V.shape[:-2]}
+    if mask is not None:
+        shapes["mask"] = mask.shape[:-2]
+    try:
+        return np.broadcast_shapes(*shapes.values())
+    except ValueError:
+        listed = ", ".join(f"{name} {shape}" for name, shape in shapes.items())
+        raise VecmixError(f"the batch axes do not broadcast together: {listed}") from None
 
 
 def _overflow_error(Q, K, scale):
@@ -163,12 +235,10 @@ def _overflow_error(Q, K, scale):
     )
 
 
-def _full(Q, K, V, scale, allowed, causal, fully_masked):
+def _full(Q, K, V, scale, allowed, causal, fully_masked, batch):
     """(Z, A) through the full (..., n_q, n_k) weights matrix."""
-    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported just below, by name
-        S = np.matmul(Q, np.swapaxes(K, -1, -2)) * scale  # (..., n_q, d_k) @ (..., d_k, n_k) -> (..., n_q, n_k)
-    if not np.isfinite(S).all():
-        raise _overflow_error(Q, K, scale)
+    S = _scores(Q, K, scale)  # (..., n_q, n_k) over the batch axes of Q and K
+    S = np.broadcast_to(S, (*batch, *S.shape[-2:]))  # (..., n_q, n_k) over every batch axis
     allowed = broadcast_mask(allowed, S.shape)
     if causal:
         n_q, n_k = S.shape[-2:]
@@ -196,31 +266,15 @@ def _softmax(s, allowed, fully_masked):
 
 def _prepare(Q, K, V, scale, fully_masked):
     """Checked float arrays Q, K, V of one dtype, whether Q was a single query, and the scale in that dtype."""
-    Q, K, V = (_as_float_array(name, x) for name, x in (("Q", Q), ("K", K), ("V", V)))
+    Q, K, V = (real_array(name, x, empty_ok=True) for name, x in (("Q", Q), ("K", K), ("V", V)))  # sizes: below
+    if Q.ndim == 0:
+        raise VecmixError(f"Q = {Q} is a single number: expected a query vector (d_k,) or queries (..., n_q, d_k)")
     single = Q.ndim == 1
     if single:
         Q = Q[np.newaxis, :]  # (d_k,) -> (1, d_k)
     check_qkv(Q.shape, K.shape, V.shape)
     check_policy(fully_masked)
     dtype = np.result_type(Q, K, V)
-    if scale is None:
-        scale = 1.0 / np.sqrt(Q.shape[-1])
-    elif not np.isfinite(scale):
-        raise VecmixError(f"scale must be a finite number, got {scale!r}")
+    scale = 1.0 / np.sqrt(Q.shape[-1]) if scale is None else real_scalar("scale", scale)
     return Q.astype(dtype, copy=False), K.astype(dtype, copy=False), V.astype(dtype, copy=False), single, \
         dtype.type(scale)
-
-
-def _as_float_array(name, x):
-    """x as a floating array (float64 unless it already floats), refusing NaN and infinity."""
-    try:
-        a = np.asarray(x)
-        if not np.issubdtype(a.dtype, np.floating):
-            a = a.astype(np.float64)
-    except (TypeError, ValueError) as exc:
-        raise VecmixError(f"{name} must be an array of numbers: {exc}") from None
-    if not np.isfinite(a).all():
-        index = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
-        where = f"{name}[{', '.join(map(str, index))}]" if index else name
-        raise VecmixError(f"{where} is {a[index]}: attention needs finite numbers")
-    return a

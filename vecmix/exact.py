@@ -6,7 +6,6 @@ rows v_i). Decimals become the exact numbers they spell: 0.2 is 1/5, never the b
 float nearest to it.
 """
 
-import math
 import re
 from fractions import Fraction
 from numbers import Integral, Real
@@ -14,19 +13,16 @@ from numbers import Integral, Real
 import numpy as np
 import sympy as sp
 
-from ._checks import broadcast_mask, check_policy, check_qk, check_qkv, fully_masked_error
+from ._checks import broadcast_mask, check_flag, check_policy, check_qk, check_qkv, fully_masked_error
 from .errors import VecmixError
 
 __all__ = [
     "as_exact",
     "exact_attention",
-    "exact_equal",
     "exact_number",
     "exact_scores",
     "exact_softmax",
-    "is_nonnegative",
-    "is_zero",
-    "one_fraction",
+    "exact_value",
     "rational_rows",
     "to_numeric",
 ]
@@ -34,7 +30,6 @@ __all__ = [
 _DECIMAL = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE](?P<exp>[+-]?\d+))?(\s*/\s*[+-]?\d+)?\s*$")
 _MAX_EXPONENT = 400  # a decimal exponent beyond this is a typo, not a number to expand
 _DIGITS = 50  # working precision when an exact value is evaluated or compared numerically
-_MAX_POWER = 10_000  # past this, exponentials are not rewritten as powers of a common symbol
 
 
 def exact_number(x, name="x"):
@@ -59,6 +54,9 @@ def exact_number(x, name="x"):
     if isinstance(x, Fraction):
         return sp.Rational(x.numerator, x.denominator)
     given = x
+    if (isinstance(x, (float, np.floating)) and not np.isfinite(x)) or (
+            isinstance(x, str) and x.strip().lstrip("+-").lower() in ("nan", "inf", "infinity")):
+        raise VecmixError(f"{name} = {given!r} is not a finite number")
     if isinstance(x, np.floating):
         x = str(x)  # numpy prints the shortest decimal that round-trips in its own precision
     elif isinstance(x, Real) and not isinstance(x, sp.Basic):
@@ -78,6 +76,30 @@ def exact_number(x, name="x"):
             f"{name} = {given!r} is not a number: expected a decimal such as 0.5 or a fraction such as 1/3"
         )
     raise VecmixError(f"{name} = {given!r} ({type(given).__name__}) is not a number")
+
+
+def exact_value(x, name="x"):
+    """x as an exact, finite, real SymPy expression.
+
+    SymPy expressions (``E``, ``sqrt(2)/2``, symbols) are kept as they are; anything else is
+    read with :func:`exact_number`. Infinities, NaN and complex values are refused.
+
+    >>> exact_value(0.5), exact_value(sp.E / 2)
+    (1/2, E/2)
+    >>> exact_value(sp.I, name="z[0]")
+    Traceback (most recent call last):
+    ...
+    vecmix.errors.VecmixError: z[0] = I is not a real number
+    """
+    if not isinstance(x, sp.Basic):
+        return exact_number(x, name)
+    if isinstance(x, sp.MatrixBase) or not isinstance(x, sp.Expr):
+        raise VecmixError(f"{name} = {_text(x)} ({type(x).__name__}) is not a number")
+    if x.has(sp.nan, sp.zoo, sp.oo, sp.S.NegativeInfinity):
+        raise VecmixError(f"{name} = {_text(x)} is not a finite number")
+    if x.has(sp.I):
+        raise VecmixError(f"{name} = {_text(x)} is not a real number")
+    return x
 
 
 def as_exact(x, name="x"):
@@ -100,6 +122,7 @@ def as_exact(x, name="x"):
     vecmix.errors.VecmixError: K has rows of different lengths: row 0 has 2 entries, row 1 has 1
     """
     if isinstance(x, sp.MatrixBase):
+        _check_not_empty(x, name)
         return sp.Matrix(x.rows, x.cols, [exact_number(v, f"{name}{_at(x, k)}") for k, v in enumerate(x)])
     return sp.Matrix([[sp.Rational(p, q) for p, q in row] for row in rational_rows(x, name)])
 
@@ -116,6 +139,7 @@ def rational_rows(x, name="x"):
     [[(1, 1), (1, 2)], [(2, 3), (0, 1)]]
     """
     if isinstance(x, sp.MatrixBase):
+        _check_not_empty(x, name)
         return [[_pair(v, name, i, j) for j, v in enumerate(row)] for i, row in enumerate(x.tolist())]
     rows = x.tolist() if isinstance(x, np.ndarray) else x
     if not isinstance(rows, (list, tuple)):
@@ -131,6 +155,8 @@ def rational_rows(x, name="x"):
                 )
         if lengths[0] == 0:
             raise VecmixError(f"{name} has empty rows: each vector needs at least one entry")
+        if any(isinstance(v, (list, tuple)) for r in rows for v in r):
+            raise VecmixError(f"{name} is nested too deeply: expected a vector or a matrix (a list of vectors)")
         return [[(v.numerator, v.denominator) if type(v) in _PLAIN else _pair(v, name, i, j) for j, v in enumerate(r)]
                 for i, r in enumerate(rows)]
     if any(isinstance(r, (list, tuple)) for r in rows):
@@ -139,6 +165,12 @@ def rational_rows(x, name="x"):
 
 
 _PLAIN = (int, Fraction)  # read as (numerator, denominator) directly; bool is not among them
+
+
+def _check_not_empty(M, name):
+    """Refuse a SymPy matrix with no rows or no columns."""
+    if 0 in M.shape:
+        raise VecmixError(f"{name} has shape {M.shape}: expected at least one vector with at least one entry")
 
 
 def _pair(v, name, *index):
@@ -152,20 +184,26 @@ def exact_softmax(s, *, mask=None, fully_masked="raise"):
 
     Each weight is written e^(s_i - s_min) / sum_j e^(s_j - s_min), the same number as
     e^(s_i) / sum_j e^(s_j) with the smallest exponent zero. Masked entries (mask
-    False) get exactly 0.
+    False) get exactly 0. Scores are read with :func:`exact_value`: SymPy expressions are
+    kept, and a decimal is the exact number it spells (0.5 is 1/2).
 
     >>> alpha = exact_softmax([1, 0, -1])
     >>> list(alpha)
     [exp(2)/(1 + E + exp(2)), E/(1 + E + exp(2)), 1/(1 + E + exp(2))]
     >>> sp.simplify(sum(alpha))
     1
+    >>> list(exact_softmax(["0.5", 0.25]))
+    [exp(1/4)/(1 + exp(1/4)), 1/(1 + exp(1/4))]
     """
-    s = list(s)
+    s = [exact_value(v, f"s[{i}]") for i, v in enumerate(vector_entries(s, "s"))]
     if not s:
         raise VecmixError("s is empty: softmax needs at least one score")
+    for i, v in enumerate(s):
+        if v.free_symbols:
+            raise VecmixError(f"s[{i}] = {_text(v)} has free symbols: the weights need numbers")
     check_policy(fully_masked)
     allowed = broadcast_mask(mask, (len(s),))
-    e, total = _exponentials([sp.sympify(v) for v in s], allowed, fully_masked, row=0)
+    e, total = _exponentials(s, allowed, fully_masked, row=0)
     return sp.Matrix([w / total for w in e])
 
 
@@ -188,8 +226,9 @@ def exact_attention(Q, K, V, *, mask=None, causal=False, scale=None, fully_maske
 
     Q, K and V are matrices whose rows are the queries, keys and values (one query is
     ``[q]``); entries are read with :func:`exact_number`. ``scale`` defaults to
-    1/sqrt(d_k) with d_k the number of columns of Q, and may be any positive exact
-    number (``1/sympy.sqrt(2)``). ``mask``, ``causal`` and ``fully_masked`` mean what
+    1/sqrt(d_k) with d_k the number of columns of Q, and may be any finite exact real
+    number (``1/sympy.sqrt(2)``); 0 gives uniform weights and a negative scale reverses the
+    preference, as in :func:`vecmix.attention`. ``mask``, ``causal`` and ``fully_masked`` mean what
     they mean in :func:`vecmix.attention`.
 
     >>> Z, A = exact_attention([[1, 0]], [[1, 0], [0, 0], [-1, 0]], [[1, 0], [0, 1], [1, 1]], scale=1)
@@ -199,6 +238,7 @@ def exact_attention(Q, K, V, *, mask=None, causal=False, scale=None, fully_maske
     Q, K, V = as_exact(Q, "Q"), as_exact(K, "K"), as_exact(V, "V")
     check_qkv(Q.shape, K.shape, V.shape)
     check_policy(fully_masked)
+    check_flag("causal", causal)
     S = exact_scores(Q, K, scale=scale)  # (n_q, n_k)
     allowed = broadcast_mask(mask, S.shape)
     if causal:
@@ -212,97 +252,6 @@ def exact_attention(Q, K, V, *, mask=None, causal=False, scale=None, fully_maske
     return Z, A
 
 
-def one_fraction(expr):
-    """expr as one fraction: terms over the same denominator are added, the numerator expanded.
-
-    Softmax weights share one denominator, so their sums need no gcd computations
-    (``sympy.together`` spends most of its time on those).
-
-    >>> D = 1 + sp.E + sp.exp(2)
-    >>> one_fraction(sp.exp(2) / D + 1 / D)
-    (1 + exp(2))/(1 + E + exp(2))
-    """
-    formal, back = _formal(expr)
-    return sp.cancel(formal).xreplace(back)
-
-
-def is_zero(expr):
-    """Decide exactly whether an exact expression is zero.
-
-    Each ``E`` and ``exp(...)`` is replaced by an independent symbol and the result is
-    cancelled as a rational function: a formal zero is a zero. Otherwise the expression
-    is evaluated to 50 digits; a value still indistinguishable from zero is refused
-    rather than guessed.
-
-    >>> is_zero(sp.exp(2) / (1 + sp.E + sp.exp(2)) + (1 + sp.E) / (1 + sp.E + sp.exp(2)) - 1)
-    True
-    >>> is_zero(sp.E - sp.Rational(2718, 1000))
-    False
-    """
-    expr = sp.sympify(expr)
-    if expr.is_Number:
-        return expr == 0
-    formal, _ = _formal(expr)
-    if sp.expand(formal.as_numer_denom()[0]) == 0:
-        return True
-    value = expr.evalf(_DIGITS)
-    if value.is_Number and abs(value) > sp.Float(10) ** (10 - _DIGITS):
-        return False
-    raise VecmixError(f"cannot decide exactly whether {sp.sstr(expr)} is zero")
-
-
-def exact_equal(x, y):
-    """Exactly whether two vectors, matrices or expressions are equal, entry by entry.
-
-    >>> exact_equal(sp.Matrix([sp.E / (1 + sp.E), 1]), [1 - 1 / (1 + sp.E), "1"])
-    True
-    >>> exact_equal([1, 2], [1, 2, 3])
-    False
-    """
-    xs = list(x) if isinstance(x, (sp.MatrixBase, list, tuple)) else [x]
-    ys = list(y) if isinstance(y, (sp.MatrixBase, list, tuple)) else [y]
-    if isinstance(x, sp.MatrixBase) and isinstance(y, sp.MatrixBase) and x.shape != y.shape:
-        return False
-    if len(xs) != len(ys):
-        return False
-    read = lambda v: v if isinstance(v, sp.Basic) else exact_number(v)  # noqa: E731
-    return all(is_zero(read(a) - read(b)) for a, b in zip(xs, ys))
-
-
-def is_nonnegative(expr):
-    """Decide exactly whether an exact real expression is >= 0.
-
-    Sums, products and quotients of positive rationals and exponentials are positive by
-    their structure; anything else is decided by its sign at 50 digits, or by
-    :func:`is_zero` when that sign is too small to trust.
-
-    >>> is_nonnegative(sp.E / (1 + sp.E)), is_nonnegative(1 - sp.E), is_nonnegative(sp.Integer(0))
-    (True, False, True)
-    """
-    expr = sp.sympify(expr)
-    if expr.is_Number:
-        return bool(expr >= 0)
-    if _positive_by_structure(expr):
-        return True
-    value = expr.evalf(_DIGITS)
-    if value.is_Number and abs(value) > sp.Float(10) ** (10 - _DIGITS):
-        return bool(value > 0)
-    return is_zero(expr)
-
-
-def _positive_by_structure(expr):
-    """True when expr is built from positive numbers, exponentials, sums, products and powers."""
-    if expr.is_Number:
-        return expr > 0
-    if expr is sp.E or isinstance(expr, sp.exp):
-        return True
-    if isinstance(expr, (sp.Add, sp.Mul)):
-        return all(_positive_by_structure(a) for a in expr.args)
-    if isinstance(expr, sp.Pow):
-        return _positive_by_structure(expr.base) and expr.exp.is_real is True
-    return False
-
-
 def to_numeric(M):
     """An exact matrix or expression evaluated to a float64 numpy array (or float).
 
@@ -313,46 +262,23 @@ def to_numeric(M):
     array([[2.71828183, 0.33333333]])
     """
     if isinstance(M, sp.MatrixBase):
-        return np.array([float(v.evalf(_DIGITS)) for v in M], dtype=np.float64).reshape(M.shape)
-    return float(sp.sympify(M).evalf(_DIGITS))
+        _check_not_empty(M, "M")
+        return np.array([_float(v, f"M{_at(M, k)}") for k, v in enumerate(M)], dtype=np.float64).reshape(M.shape)
+    return _float(M, "M")
 
 
-def _formal(expr):
-    """expr with its exponentials written as powers of independent symbols, and the map back.
-
-    Each exponent is a rational combination of basis terms (1, sqrt(2), ...). One symbol
-    t_b = exp(b / L_b) stands for each basis term b, with L_b the common denominator of its
-    coefficients, so that exp(a) becomes a product of integer powers of the t_b. Identities
-    between exponentials (exp(1/2) = exp(1/4)^2, exp(-a) exp(a) = 1) become identities between
-    rational functions, and rational-function arithmetic on the formal copy is exact (it holds
-    for any values of the symbols) while skipping SymPy's assumption queries. An exponential
-    whose exponent is not such a combination becomes a symbol of its own.
-    """
-    expr = sp.sympify(expr)
-    atoms = sorted(expr.atoms(sp.exp, type(sp.E)), key=sp.default_sort_key)
-    parts, opaque = {}, []
-    for atom in atoms:
-        terms = sp.sympify(1 if atom is sp.E else atom.args[0]).as_coefficients_dict()
-        if all(c.is_Rational and abs(c.p) <= _MAX_POWER and c.q <= _MAX_POWER for c in terms.values()):
-            parts[atom] = terms
-        else:  # a huge exponent (1e308) stays one opaque symbol: no polynomial of that degree is ever built
-            opaque.append(atom)
-    bases = sorted({b for terms in parts.values() for b in terms}, key=sp.default_sort_key)
-    lcm = {b: math.lcm(*[int(terms[b].q) for terms in parts.values() if b in terms]) for b in bases}
-    symbol = {b: sp.Dummy(f"t{i}") for i, b in enumerate(bases)}
-    forward = {atom: sp.Mul(*(symbol[b] ** int(c * lcm[b]) for b, c in terms.items())) for atom, terms in parts.items()}
-    if any(abs(int(c * lcm[b])) > _MAX_POWER for terms in parts.values() for b, c in terms.items()):
-        return _formal_opaque(expr, atoms)
-    forward.update({atom: sp.Dummy(f"x{i}") for i, atom in enumerate(opaque)})
-    back = {symbol[b]: sp.exp(b / lcm[b]) for b in bases}
-    back.update({forward[atom]: atom for atom in opaque})
-    return expr.xreplace(forward), back
-
-
-def _formal_opaque(expr, atoms):
-    """The fallback formal copy: every exponential its own symbol."""
-    forward = {atom: sp.Dummy(f"x{i}") for i, atom in enumerate(atoms)}
-    return expr.xreplace(forward), {v: k for k, v in forward.items()}
+def _float(x, name):
+    """The float nearest to the exact real number x, or a VecmixError naming it."""
+    x = exact_value(x, name)
+    if x.free_symbols:
+        raise VecmixError(f"{name} = {_text(x)} has free symbols: it has no numeric value")
+    value = x.evalf(_DIGITS)
+    if not value.is_Number:
+        raise VecmixError(f"{name} = {_text(x)} cannot be evaluated to a number")
+    result = float(value)
+    if not np.isfinite(result):
+        raise VecmixError(f"{name} = {_text(x)} is beyond the float range")
+    return result
 
 
 def _exponentials(s, allowed, fully_masked, row):
@@ -371,11 +297,32 @@ def _exponentials(s, allowed, fully_masked, row):
 
 
 def _exact_scale(scale):
-    """A positive, finite, exact scale factor (rational, or an exact real like 1/sqrt(2))."""
-    value = scale if isinstance(scale, sp.Basic) else exact_number(scale, "scale")
-    if value.free_symbols or not value.is_real or not value.is_finite:
-        raise VecmixError(f"scale = {scale!r} must be a finite real number")
+    """A finite, exact, real scale factor (rational, or an exact real like 1/sqrt(2)); any sign."""
+    value = exact_value(scale, "scale")
+    if value.free_symbols:
+        raise VecmixError(f"scale = {_text(value)} must be a finite real number, not an expression in symbols")
     return value
+
+
+def vector_entries(x, name):
+    """The entries of a vector given as a list, tuple, 1-D array or column matrix (never a string)."""
+    if isinstance(x, sp.MatrixBase):
+        if 1 not in x.shape:
+            raise VecmixError(f"{name} has shape {x.shape}: expected a vector")
+        return list(x)
+    if isinstance(x, np.ndarray):
+        if x.ndim != 1:
+            raise VecmixError(f"{name} has shape {x.shape}: expected a vector")
+        return x.tolist()
+    if not isinstance(x, (list, tuple)):
+        raise VecmixError(f"{name} = {_text(x)} ({type(x).__name__}) is not a vector: expected a list of numbers")
+    return list(x)
+
+
+def _text(x, limit=80):
+    """x as text for an error message, cut to ``limit`` characters."""
+    text = sp.sstr(x) if isinstance(x, sp.Basic) else repr(x)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _at(M, k):

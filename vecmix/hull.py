@@ -11,7 +11,8 @@ import sympy as sp
 from sympy.polys.matrices import DomainMatrix
 
 from .errors import VecmixError
-from .exact import as_exact, is_nonnegative, one_fraction
+from .decide import is_nonnegative, one_fraction
+from .exact import as_exact
 from .span import _column, eliminate, solution_set
 
 __all__ = ["affine_solution_set", "distance_to_span", "in_hull"]

@@ -9,6 +9,7 @@ applied on the right (x W), so each head's weights are inputs, never hidden stat
 import numpy as np
 import sympy as sp
 
+from ._checks import real_array
 from .attention import attention
 from .errors import VecmixError
 from .exact import as_exact, exact_attention
@@ -35,7 +36,8 @@ def multihead_attention(X_q, X_kv, W_q, W_k, W_v, W_o, *, mask=None, causal=Fals
     >>> np.allclose(A.sum(axis=-1), 1)
     True
     """
-    X_q, X_kv, W_q, W_k, W_v, W_o = (np.asarray(x, dtype=float) for x in (X_q, X_kv, W_q, W_k, W_v, W_o))
+    names = ("X_q", "X_kv", "W_q", "W_k", "W_v", "W_o")
+    X_q, X_kv, W_q, W_k, W_v, W_o = (real_array(name, x) for name, x in zip(names, (X_q, X_kv, W_q, W_k, W_v, W_o)))
     h, d_v = _check_heads(X_q.shape, X_kv.shape, W_q.shape, W_k.shape, W_v.shape, W_o.shape)
     Q = X_q @ W_q  # (n_q, d_model) @ (h, d_model, d_k) -> (h, n_q, d_k)
     K = X_kv @ W_k  # (n_k, d_model) @ (h, d_model, d_k) -> (h, n_k, d_k)
@@ -59,8 +61,7 @@ def exact_multihead_attention(X_q, X_kv, W_q, W_k, W_v, W_o, *, mask=None, causa
     Matrix([[2/(1 + E)]])
     """
     X_q, X_kv, W_o = as_exact(X_q, "X_q"), as_exact(X_kv, "X_kv"), as_exact(W_o, "W_o")
-    heads = [[as_exact(W, f"{name}[{j}]") for j, W in enumerate(Ws)] for name, Ws in
-             (("W_q", W_q), ("W_k", W_k), ("W_v", W_v))]
+    heads = [_head_matrices(name, Ws) for name, Ws in (("W_q", W_q), ("W_k", W_k), ("W_v", W_v))]
     shapes = [(len(Ws), *Ws[0].shape) if Ws else (0,) for Ws in heads]
     h, d_v = _check_heads(X_q.shape, X_kv.shape, *shapes, W_o.shape)
     Zs, As, Vs = [], [], []
@@ -71,6 +72,18 @@ def exact_multihead_attention(X_q, X_kv, W_q, W_k, W_v, W_o, *, mask=None, causa
         Zs.append(Z_j), As.append(A_j), Vs.append(V_j)
     concat = sp.Matrix.hstack(*Zs)  # h x (n_q, d_v) -> (n_q, h * d_v)
     return concat * W_o, Zs, As, Vs  # (n_q, h * d_v) (h * d_v, d_out) -> (n_q, d_out)
+
+
+def _head_matrices(name, Ws):
+    """The h projection matrices of one kind (W_q, W_k or W_v) as exact matrices of one shape."""
+    if isinstance(Ws, (str, bytes, sp.MatrixBase)) or not isinstance(Ws, (list, tuple, np.ndarray)):
+        raise VecmixError(f"{name} must be a list of h matrices (h, d_model, size), got {type(Ws).__name__}")
+    matrices = [as_exact(W, f"{name}[{j}]") for j, W in enumerate(Ws)]
+    for j, W in enumerate(matrices):
+        if W.shape != matrices[0].shape:
+            raise VecmixError(f"{name}[{j}] has shape {W.shape} but {name}[0] has shape {matrices[0].shape}: "
+                              "every head's projection has the same shape")
+    return matrices
 
 
 def _check_heads(xq, xkv, wq, wk, wv, wo):

@@ -25,7 +25,8 @@ import sympy as sp
 
 from . import _linalg
 from .errors import VecmixError
-from .exact import exact_number, is_zero, one_fraction, rational_rows
+from .decide import is_zero, one_fraction
+from .exact import vector_entries, exact_value, rational_rows
 
 __all__ = ["Elimination", "SolutionSet", "eliminate", "in_span", "null_space", "solution_set"]
 
@@ -244,7 +245,6 @@ def null_space(V):
 
 def _column(x, name):
     """A column of exact entries: SymPy expressions are kept, anything else is read as a number."""
-    entries = list(x) if not isinstance(x, sp.MatrixBase) else list(x)
     if isinstance(x, sp.MatrixBase) and x.cols != 1:
         raise VecmixError(f"{name} has shape {x.shape}, expected a column vector")
-    return sp.Matrix([v if isinstance(v, sp.Basic) else exact_number(v, f"{name}[{i}]") for i, v in enumerate(entries)])
+    return sp.Matrix([exact_value(v, f"{name}[{i}]") for i, v in enumerate(vector_entries(x, name))])

@@ -145,7 +145,12 @@ class _TracingNumpy:
 
 @contextmanager
 def recording(*module_names):
-    """Record the products and exponentials of the named modules (and of :func:`traced` arrays) while the block runs."""
+    """Record the products and exponentials of the named modules (and of :func:`traced` arrays) while the block runs.
+
+    vecmix reads its array arguments in ``vecmix._checks``, which is traced whenever a vecmix module is named.
+    """
+    if any(name.startswith("vecmix.") for name in module_names):
+        module_names = (*module_names, "vecmix._checks")
     modules = [importlib.import_module(name) for name in module_names]
     log = Recording()
     _LOGS.append(log)

@@ -129,7 +129,7 @@ def run(params):
                                                   "size", "weight against the effect of removing the key")}
     values = [Value("query", q_num, q), Value("keys", K_num, K), Value("d_k", d_k), Value("weights", alpha_num, alpha),
               Value("output", z_num, z), Value("moves", [to_numeric(mv).ravel() for mv in moves], moves),
-              Value("odds", [float(to_numeric(o)) for o in odds], odds), Value("effect", effect_num, effects)]
+              Value("odds", [float("inf") if o is sp.oo else to_numeric(o) for o in odds], odds), Value("effect", effect_num, effects)]
     sections = _sections(q, K, V, d_k, z, alpha_num, odds, distances, effects, effect_num, top, most, top_no_effect)
     intro = f"*Reproduces* the failure mode \"treating softmax weights as a direct explanation\" of {cite('002', 7)}."
     return LabResult("weights_vs_importance", TITLE, intro, sections, claims, values, figures, [
