@@ -31,13 +31,6 @@ from hypothesis.extra.numpy import arrays
 
 from vecmix import VecmixError, attention
 
-with warnings.catch_warnings():  # hypothesis prints a failing example through libcst, whose import warns
-    warnings.simplefilter("ignore", DeprecationWarning)  # (mypy_extensions); as an error that hides the failure
-    try:
-        import hypothesis.extra._patching  # noqa: F401
-    except ImportError:
-        pass
-
 SETTINGS = settings(deadline=None, max_examples=100, suppress_health_check=[HealthCheck.too_slow])
 finite = st.floats(-3, 3, allow_nan=False, allow_infinity=False, width=64)
 
