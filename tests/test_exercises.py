@@ -1,4 +1,4 @@
-"""The exercises: graded from --answers, or else proved solvable and able to tell right from wrong."""
+"""The exercises are solvable and their checks tell right from wrong (graded answers: labs/grading/graded.py)."""
 
 import pytest
 
@@ -8,21 +8,14 @@ from labs.grading import VISIBILITIES, grade
 EXERCISE_LIST = all_exercises()
 
 
-@pytest.mark.grading
 @pytest.mark.parametrize("exercise", EXERCISE_LIST, ids=[ex.name for ex in EXERCISE_LIST])
-def test_exercise(exercise, answers, record_grade):
-    if answers is None:  # no learner: the exercise itself is under test
-        assert grade(exercise, exercise.solution).passed, grade(exercise, exercise.solution).feedback
-        for text in exercise.also:
-            assert grade(exercise, text).passed, f"{text!r} is right too: {grade(exercise, text).feedback}"
-        for text, feedback in exercise.wrong.items():
-            verdict = grade(exercise, text)
-            assert not verdict.passed and feedback in verdict.feedback, (text, verdict)
-        return
-    verdict = grade(exercise, answers.get(exercise.name))
-    record_grade(exercise, verdict)
-    if not verdict.passed:  # the feedback alone: no traceback, no locals
-        pytest.fail(f"{exercise.name} (0 of {exercise.points} points): {verdict.feedback}", pytrace=False)
+def test_exercise(exercise):  # the exercise itself is under test (learners' answers: labs/grading/graded.py)
+    assert grade(exercise, exercise.solution).passed, grade(exercise, exercise.solution).feedback
+    for text in exercise.also:
+        assert grade(exercise, text).passed, f"{text!r} is right too: {grade(exercise, text).feedback}"
+    for text, feedback in exercise.wrong.items():
+        verdict = grade(exercise, text)
+        assert not verdict.passed and feedback in verdict.feedback, (text, verdict)
 
 
 def test_exercises_are_well_formed():

@@ -7,10 +7,19 @@ import time
 from pathlib import Path
 
 import pytest
+import sympy as sp
 
 from labs.exercises import EXERCISES, all_exercises
 from labs.exercises import main as write_template
-from labs.grading import AnswerError, grade, parse_answer, read_answers
+from labs.grading import (
+    AnswerError,
+    Exercise,
+    exact,
+    grade,
+    parse_answer,
+    read_answer_file,
+    read_answers,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -152,3 +161,141 @@ def test_a_missing_answers_file_is_a_usage_error(tmp_path):
 def test_an_unknown_lab_gets_a_suggestion(capsys):
     assert write_template(["attention_basik"]) == 2
     assert "did you mean attention_basic?" in capsys.readouterr().err
+
+
+# Issue 13: limits the math library cannot swallow, exact decimals, equality by value, real answers,
+# exact identities, unusable files, ignored lines, and messages.
+
+SLOW = "(exp(1/7)+exp(1/11))**900*(exp(1/7)-exp(1/11))**900 - (exp(2/7)-exp(2/11))**900"  # 0, proved in minutes
+
+
+def test_a_check_that_runs_too_long_is_stopped_whatever_sympy_catches():
+    ex = next(e for e in all_exercises() if e.name == "attention_basic.weights_making_v2")
+    start = time.perf_counter()
+    verdict = grade(ex, f"[{SLOW}, 1 + {SLOW}, {SLOW}]", seconds=1)
+    assert time.perf_counter() - start < 3
+    assert not verdict.passed and "took longer than 1 s" in verdict.feedback
+
+
+@pytest.mark.parametrize("text", ["(((3/2)**1000)**1000)**1000", "exp(999999)*sin(exp(999999))", "1e999999",
+                                  "(2**1000)**1000", "((10/3)**999)**999"])
+def test_numbers_too_large_to_check_are_refused_before_anything_is_computed(text):
+    start = time.perf_counter()
+    with pytest.raises(AnswerError, match="not allowed|digits"):
+        parse_answer(text)
+    assert time.perf_counter() - start < 0.5
+
+
+def test_a_file_of_slow_hostile_answers_finishes_fully_scored_within_the_total(tmp_path):
+    exercises = [ex for lab in ("attention_basic", "vector_mixture", "negative_weights", "redundant_values",
+                                "identifiability", "missing_direction", "paper_lab") for ex in EXERCISES[lab]][:50]
+    answers = tmp_path / "slow.txt"
+    answers.write_text("".join(f"{ex.name} = [{SLOW}, 1 + {SLOW}, {SLOW}]\n" for ex in exercises))
+    grades = tmp_path / "grades.json"
+    start = time.perf_counter()
+    proc = run_pytest(f"--answers={answers}", f"--grade-json={grades}", "--grade-total=6")
+    elapsed = time.perf_counter() - start
+    assert elapsed < 25, elapsed  # 6 s of checking, pytest's start-up and 50 forks
+    doc = json.loads(grades.read_text())
+    graded = {ex.name for ex in exercises}
+    assert graded <= {t["name"] for t in doc["tests"]} and doc["score"] == 0
+    assert f"score: 0/{doc['max_score']}" in proc.stdout
+
+
+@pytest.mark.parametrize("text, passes", [("1e-400", False), ("0.25000000000000001", False),
+                                          ("1.0000000000000001", False), ("0.25", True), ("25e-2", True)])
+def test_a_decimal_is_the_exact_number_it_spells(text, passes):
+    ex = Exercise("demo", "quarter", "?", exact(sp.Rational(1, 4)), "1/4", wrong={"1/3": "not"})
+    assert grade(ex, text).passed is passes
+    assert parse_answer("1e-400") == sp.Rational(1, 10 ** 400)
+
+
+@pytest.mark.parametrize("name, text", [
+    ("redundant_values.same_output_twice", "[[(E-1)/E, (E-1)/E, 0], [0, 0, 1 - 1/E]]"),
+    ("redundant_values.null_direction", "[(1+sqrt(2))*(sqrt(2)-1), 1, -1]"),
+    ("redundant_values.null_direction", "[1/(sqrt(2)-1), 1/(sqrt(2)-1), -1 - sqrt(2)]"),
+    ("attention_basic.scores", "[1, 0, -1*(sin(1)**2 + cos(1)**2)]"),
+    ("attention_basic.weights_making_v2", "[0, sin(2)**2 + cos(2)**2, 0]"),
+    ("vector_mixture.other_coefficients", "[0.2 + 50/51*0.3*(sin(1)**2 + cos(1)**2), 0.5 + 28/51*0.3, 0]"),
+])
+def test_right_answers_are_recognised_by_value_not_by_form(name, text):
+    ex = next(e for e in all_exercises() if e.name == name)
+    verdict = grade(ex, text)
+    assert verdict.passed, verdict.feedback
+
+
+@pytest.mark.parametrize("text", ["[-1, 2 - sqrt(-1), sqrt(-1)]", "[log(-1), 1, 0]", "[(-8)**(1/3), 0, 1]",
+                                  "[sqrt(1 - E), 1, 0]"])
+def test_complex_answers_are_refused(text):
+    ex = next(e for e in all_exercises() if e.name == "negative_weights.outside_the_hull")
+    verdict = grade(ex, text)
+    assert not verdict.passed and "complex" in verdict.feedback
+
+
+def test_identities_in_named_variables_must_be_exact():
+    for ex in all_exercises():
+        if ex.symbols:
+            solution = ex.solution
+            nudged = f"({solution}) + {ex.symbols[0]}/10**30" if not solution.startswith("[") else None
+            if nudged:
+                assert not grade(ex, nudged).passed, ex.name
+            assert grade(ex, solution).passed
+    ex = next(e for e in all_exercises() if e.name == "vector_mixture.attention_as_linear_combination")
+    assert not grade(ex, f"{ex.solution} + exp(-999999)*k1").passed
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00\x01\x02\xff\xfe binary", "attention_basic.scores = [1, 0, -1]\n"
+                                     .encode("utf-16-le"), b"attention_basic.scores: [1, 0, -1]\n"])
+def test_an_unusable_file_still_gets_a_score_and_the_json(tmp_path, content):
+    answers = tmp_path / "mine.txt"
+    answers.write_bytes(content)
+    grades = tmp_path / "grades.json"
+    proc = run_pytest(f"--answers={answers}", f"--grade-json={grades}")
+    assert proc.returncode == 1 and "score: 0/0" in proc.stdout, proc.stdout[-2000:]
+    doc = json.loads(grades.read_text())
+    assert doc["score"] == 0 and "mine.txt" in doc["output"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])
+def test_byte_order_marks_are_read(tmp_path, encoding):
+    ex = EXERCISES["attention_basic"][0]
+    answers = tmp_path / "attention_basic.txt"
+    answers.write_bytes(f"{ex.name} = {ex.solution}\n".encode(encoding))
+    proc = run_pytest(f"--answers={answers}")
+    assert f"ok   {ex.name}: {ex.points}/{ex.points}" in proc.stdout, proc.stdout[-2000:]
+
+
+def test_a_file_named_after_a_lab_grades_that_lab_even_when_empty(tmp_path):
+    answers = tmp_path / "masking.txt"
+    answers.write_text("")
+    proc = run_pytest(f"--answers={answers}")
+    assert f"score: 0/{sum(ex.points for ex in EXERCISES['masking'])}" in proc.stdout
+
+
+def test_lines_the_grader_cannot_use_are_named():
+    found = read_answer_file([("a.txt", b"attention_basic.score = [1, 0, -1]\nattention_basic.scores: 1\n"
+                                        b"masking.causal_mask = 1\nmasking.causal_mask = 2\n")], EXERCISES)
+    assert found.problems[0] == ("a.txt:1: no exercise named 'attention_basic.score' "
+                                 "(did you mean attention_basic.scores?)")
+    assert "a.txt:2: no '='" in found.problems[1] and "answered again" in found.problems[2]
+    assert found.answers == {"masking.causal_mask": "2"}
+
+
+@pytest.mark.parametrize("text, message", [("\x00", r"control character \(U\+0000\) at character 1"),
+                                           ("1 +\x00 2", "at character 4")])
+def test_a_nul_byte_is_named_with_its_place(text, message):
+    with pytest.raises(AnswerError, match=message):
+        parse_answer(text)
+
+
+def test_a_tiny_power_is_not_called_too_large():
+    assert parse_answer("2**-1000") == sp.Rational(1, 2 ** 1000)
+
+
+def test_grading_works_from_any_folder(tmp_path):
+    ex = EXERCISES["masking"][0]
+    answers = tmp_path / "masking.txt"
+    answers.write_text(f"{ex.name} = {ex.solution}\n")
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--answers={answers}"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert f"ok   {ex.name}" in proc.stdout and "score:" in proc.stdout, proc.stdout[-2000:] + proc.stderr[-2000:]

@@ -192,7 +192,7 @@ def _formal(expr):
     atoms = sorted(expr.atoms(sp.exp, type(sp.E)), key=sp.default_sort_key)
     exponents, opaque = {}, []
     for atom in atoms:
-        terms = sp.sympify(1 if atom is sp.E else atom.args[0]).as_coefficients_dict()
+        terms = sp.expand(1 if atom is sp.E else atom.args[0]).as_coefficients_dict()
         if all(c.is_Rational and abs(c) <= _MAX_POWER for c in terms.values()):
             exponents[atom] = terms
         else:  # a huge exponent (1e308) stays one opaque symbol: no polynomial of that degree is ever built

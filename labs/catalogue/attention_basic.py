@@ -15,7 +15,7 @@ from vecmix import exact_equal, exact_softmax
 
 from ..claims import Claim, fault, inputs
 from ..config.inputs import check_pairs, check_query_size, read_positive_int, read_vector, read_vectors
-from ..grading import Exercise, decimal, exact, satisfies, vector
+from ..grading import Exercise, decimal, equivalent, exact, same, satisfies, sign, vector
 from ..report import LabResult
 from ..report.markdown import cite
 from . import _walkthrough as walkthrough
@@ -180,15 +180,15 @@ EXERCISES = [
              hint="what are the scores when q is zero?"),
     Exercise(LAB, "weights_making_v2", f"{SETUP}\nGive weights (nonnegative, summing to 1) for which the mixture "
              "of the values is exactly v2 = (0, 1).",
-             satisfies(vector(3, "the weights"), (lambda c: all(x >= 0 for x in c), "every weight must be "
+             satisfies(vector(3, "the weights"), (lambda c: all(sign(x) >= 0 for x in c), "every weight must be "
                        "nonnegative, as attention weights are."),
-                       (lambda c: sum(c) == 1, "the weights must sum to 1."),
-                       (lambda c: V.T * c == sp.Matrix([0, 1]), "these weights do not give v2.")),
+                       (lambda c: equivalent(sum(c), 1), "the weights must sum to 1."),
+                       (lambda c: same(V.T * c, sp.Matrix([0, 1])), "these weights do not give v2.")),
              "[0, 1, 0]", wrong={"[1, 0, 0]": "do not give v2", "[-1, 0, 1]": "nonnegative",
                                  "[0, 2, 0]": "sum to 1"}, hint="which values lie on the segment to v2?"),
     Exercise(LAB, "query_for_key3", f"{SETUP}\nGive a query q = (q1, q2) that puts at least 0.9 of the weight on "
              "key 3 (same keys, d_k = 1).",
-             satisfies(vector(2, "the query"), (lambda q: sp.N(weight_on_key3(q), 30) >= sp.Rational(9, 10),
+             satisfies(vector(2, "the query"), (lambda q: sign(weight_on_key3(q) - sp.Rational(9, 10)) >= 0,
                                                 "with this query key 3 gets less than 0.9 of the weight.")),
              "[-3, 0]", also=("[-10, 5]",), wrong={"[3, 0]": "less than 0.9", "[-1, 0]": "less than 0.9"},
              hint="the score of key 3 is -q1; make it much larger than the others.", points=2,

@@ -41,7 +41,7 @@ from vecmix import (
 
 from ..claims import Claim, fault, inputs
 from ..config.inputs import read_labels, read_vectors
-from ..grading import Exercise, exact, satisfies, vector
+from ..grading import Exercise, equivalent, exact, same, satisfies, sign, vector, zero
 from ..report import LabResult, Value
 from ..report import figures as fig
 from ..report.markdown import cite_part, column, decimal, display, error_text, image, matrix, table, tex, tuple_tex
@@ -645,16 +645,16 @@ U1 = sp.Matrix([[0], [sp.Rational(1, 2)], [1]])  # i, love, sushi in R^1
 
 
 def _distribution_pair(c):
-    return (isinstance(c, sp.MatrixBase) and c.shape == (2, 3) and all(x >= 0 for x in c)
-            and all(sum(c.row(i)) == 1 for i in range(2)))
+    return (isinstance(c, sp.MatrixBase) and c.shape == (2, 3) and all(sign(x) >= 0 for x in c)
+            and all(equivalent(sum(c.row(i)), 1) for i in range(2)))
 
 
 EXERCISES = [
     Exercise(LAB, "two_distributions", "The words i, love, sushi have the 1-D values u = (0, 1/2, 1). Give two "
              "different weight vectors (each nonnegative, summing to 1) with the same output, as [[...], [...]].",
              satisfies((_distribution_pair, "give two rows of three nonnegative weights, each row summing to 1."),
-                       (lambda c: c.row(0) != c.row(1), "the two weight vectors must be different."),
-                       (lambda c: U1.T * c.row(0).T == U1.T * c.row(1).T, "these two give different outputs.")),
+                       (lambda c: not same(c.row(0), c.row(1)), "the two weight vectors must be different."),
+                       (lambda c: same(U1.T * c.row(0).T, U1.T * c.row(1).T), "these two give different outputs.")),
              "[[1/2, 0, 1/2], [0, 1, 0]]", also=("[[1/4, 1/2, 1/4], [1/3, 1/3, 1/3]]",),
              wrong={"[[1, 0, 0], [0, 0, 1]]": "different outputs",
                     "[[1/2, 0, 1/2], [1/2, 0, 1/2]]": "must be different",
@@ -667,9 +667,9 @@ EXERCISES = [
              hint="solve c1 + c3 = 2/3, c2 + c3 = 2/3, c1 + c2 + c3 = 1.", source="003"),
     Exercise(LAB, "invisible_direction", "For u = (0, 1/2, 1), give a nonzero direction n that changes neither the "
              "sum of the weights nor the output: n1 + n2 + n3 = 0 and 0 n1 + n2/2 + n3 = 0.",
-             satisfies(vector(3, "n"), (lambda n: any(x != 0 for x in n), "n must not be zero."),
-                       (lambda n: sum(n) == 0, "n changes the sum of the weights."),
-                       (lambda n: (U1.T * n)[0] == 0, "n changes the output.")),
+             satisfies(vector(3, "n"), (lambda n: not zero(n), "n must not be zero."),
+                       (lambda n: equivalent(sum(n), 0), "n changes the sum of the weights."),
+                       (lambda n: zero(U1.T * n), "n changes the output.")),
              "[1, -2, 1]", also=("[-1/2, 1, -1/2]",), wrong={"[1, -1, 0]": "changes the output",
                                                              "[1, 1, 1]": "changes the sum"}, source="003"),
     Exercise(LAB, "which_is_attention", "Keys = values = u = (0, 1/2, 1) and scores q k_i (no scale). The weight "

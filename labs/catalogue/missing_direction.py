@@ -41,7 +41,7 @@ from vecmix import (
 
 from ..claims import Claim, fault, inputs
 from ..config.inputs import check_pairs, check_query_size, read_vector, read_vectors
-from ..grading import Exercise, exact, satisfies, vector
+from ..grading import Exercise, exact, satisfies, vector, zero
 from ..report import LabResult, Value
 from ..report import figures as fig
 from ..report.markdown import cite, column, decimal, display, error_text, image, table, tex, tuple_tex, tuple_text
@@ -369,8 +369,8 @@ SETUP = "Values v1 = (1, 0, 1), v2 = (0, 1, 1), v3 = (2, -1, 1) in R^3; target t
 
 EXERCISES = [
     Exercise(LAB, "missing_direction", f"{SETUP}\nGive a nonzero direction n orthogonal to all three values.",
-             satisfies(vector(3, "n"), (lambda n: any(x != 0 for x in n), "n must not be zero."),
-                       (lambda n: V_EX * n == sp.zeros(3, 1), "n is not orthogonal to every value.")),
+             satisfies(vector(3, "n"), (lambda n: not zero(n), "n must not be zero."),
+                       (lambda n: zero(V_EX * n), "n is not orthogonal to every value.")),
              "[1, 1, -1]", also=("[-2, -2, 2]",), wrong={"[0, 0, 1]": "not orthogonal", "[0, 0, 0]": "not be zero"},
              hint="every value has x + y = z.", source="000 §7"),
     Exercise(LAB, "distance", f"{SETUP}\nHow far is t from the span of the values (the best any linear combination "

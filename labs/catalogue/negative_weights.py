@@ -27,7 +27,7 @@ from vecmix import (
 
 from ..claims import Claim, fault, inputs
 from ..config.inputs import read_vector, read_vectors
-from ..grading import Exercise, satisfies, vector
+from ..grading import Exercise, equivalent, same, satisfies, sign, vector
 from ..report import LabResult, Value
 from ..report import figures as fig
 from ..report.markdown import cite, column, decimal, display, error_text, image, tex, tuple_tex, tuple_text
@@ -238,8 +238,8 @@ EXERCISES = [
     Exercise(LAB, "outside_the_hull",
              f"Try It 1. With {SETUP}, give weights (a1, a2, a3) that sum to 1 with one negative entry, such that "
              "the output V^T a lies outside the convex hull of the values.",
-             satisfies(vector(3, "the weights"), (lambda a: sum(a) == 1, "the weights must sum to 1."),
-                       (lambda a: any(x < 0 for x in a), "no weight is negative."),
+             satisfies(vector(3, "the weights"), (lambda a: equivalent(sum(a), 1), "the weights must sum to 1."),
+                       (lambda a: any(sign(x) < 0 for x in a), "no weight is negative."),
                        (lambda a: not in_hull(V, V.T * a)[0], "the output of these weights is still inside the hull.")),
              "[-0.3, 0.8, 0.5]", also=("[1.5, -1, 0.5]",),
              wrong={"[0.2, 0.5, 0.3]": "no weight is negative", "[0.2, 0.5, 0.4]": "sum to 1"},
@@ -247,8 +247,8 @@ EXERCISES = [
     Exercise(LAB, "same_output_nonnegative",
              f"With {SETUP}, the weights a = (-0.3, 0.8, 0.5) give z = V^T a. Give weights that are all nonnegative "
              "(they need not sum to 1) with exactly the same output z.",
-             satisfies(vector(3, "the weights"), (lambda c: all(x >= 0 for x in c), "some weight is negative."),
-                       (lambda c: V.T * c == V.T * A_EX, "these weights do not give the same output.")),
+             satisfies(vector(3, "the weights"), (lambda c: all(sign(x) >= 0 for x in c), "some weight is negative."),
+                       (lambda c: same(V.T * c, V.T * A_EX), "these weights do not give the same output.")),
              "[0.1, 1.024, 0.092]", also=("[0, 0.8 + 28*0.3/50, 0.5 - 51*0.3/50]",),
              wrong={"[-0.3, 0.8, 0.5]": "some weight is negative", "[0, 0.8, 0.5]": "do not give the same output"},
              hint="50 v1 + 28 v2 - 51 v3 = 0: add a multiple of (50, 28, -51) to a.", points=2, source="000 §7"),

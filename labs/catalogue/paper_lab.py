@@ -22,7 +22,7 @@ from ..config.inputs import (
     read_vector,
     read_vectors,
 )
-from ..grading import Exercise, equivalent, exact, satisfies, vector
+from ..grading import Exercise, equivalent, exact, satisfies, vector, zero
 from ..report import LabResult
 from ..report.markdown import cite
 from . import _walkthrough as walkthrough
@@ -132,7 +132,7 @@ EXERCISES = [
              hint="v3 = v1 + v2.", points=2, source="001 §7"),
     Exercise(LAB, "step5_complement", f"{SETUP}\nStep 5: give a nonzero vector n orthogonal to every value (so that "
              "n . z = 0 certifies z is in their span).",
-             satisfies(vector(3, "n"), (lambda n: any(x != 0 for x in n), "n must not be zero."),
-                       (lambda n: V * n == sp.zeros(3, 1), "n is not orthogonal to every value.")),
+             satisfies(vector(3, "n"), (lambda n: not zero(n), "n must not be zero."),
+                       (lambda n: zero(V * n), "n is not orthogonal to every value.")),
              "[0, 0, 1]", also=("[0, 0, -5]",), wrong={"[1, 0, 0]": "not orthogonal"}, source="001 §7"),
 ]

@@ -20,7 +20,7 @@ from vecmix import VecmixError, affine_solution_set, eliminate, exact_equal, in_
 
 from ..claims import Claim, fault, inputs
 from ..config.inputs import read_vector, read_vectors
-from ..grading import Exercise, satisfies, vector
+from ..grading import Exercise, same, satisfies, vector, zero
 from ..report import LabResult, Value
 from ..report import figures as fig
 from ..report.markdown import cite, column, display, error_text, image, tex, tuple_tex, tuple_text
@@ -228,28 +228,28 @@ def _two_rows(c):
 
 
 def _collinear_with_v1_v2(v):
-    return isinstance(v, sp.MatrixBase) and v.shape == (2, 1) and sp.Matrix.hstack(v2 - v1, v - v1).det() == 0
+    return isinstance(v, sp.MatrixBase) and v.shape == (2, 1) and zero(sp.Matrix.hstack(v2 - v1, v - v1).det())
 
 
 EXERCISES = [
     Exercise(LAB, "same_output_twice", f"Try It 2. {SETUP}\nGive two different coefficient vectors with the same "
              "output, as a matrix [[c1, c2, c3], [d1, d2, d3]].",
              satisfies((_two_rows, "write the two coefficient vectors as the rows of a 2 x 3 matrix."),
-                       (lambda c: c.row(0) != c.row(1), "the two coefficient vectors must be different."),
-                       (lambda c: V_EX.T * c.row(0).T == V_EX.T * c.row(1).T,
+                       (lambda c: not same(c.row(0), c.row(1)), "the two coefficient vectors must be different."),
+                       (lambda c: same(V_EX.T * c.row(0).T, V_EX.T * c.row(1).T),
                         "these two do not give the same output.")),
              "[[1, 1, 0], [0, 0, 1]]", also=("[[0.2, 0.5, 0.3], [1.2, 1.5, -0.7]]",),
              wrong={"[[1, 1, 0], [1, 1, 0]]": "must be different", "[[1, 0, 0], [0, 1, 0]]": "same output"},
              hint="v1 + v2 - v3 = 0.", points=2, source="000 §9"),
     Exercise(LAB, "null_direction", f"{SETUP}\nGive a nonzero direction n with n1 v1 + n2 v2 + n3 v3 = 0.",
-             satisfies(vector(3, "n"), (lambda n: any(x != 0 for x in n), "n must not be zero."),
-                       (lambda n: V_EX.T * n == sp.zeros(2, 1), "this combination of the values is not zero.")),
+             satisfies(vector(3, "n"), (lambda n: not zero(n), "n must not be zero."),
+                       (lambda n: zero(V_EX.T * n), "this combination of the values is not zero.")),
              "[1, 1, -1]", also=("[-2, -2, 2]",), wrong={"[0, 0, 0]": "must not be zero", "[1, 1, 1]": "not zero"},
              hint="v3 was built from v1 and v2.", source="000 §7"),
     Exercise(LAB, "page_dependency", "Before Try It 2, the page's values are v1 = (1.0, 0.2), v2 = (0.4, 1.1), "
              "v3 = (1.2, 0.8). Give a nonzero n with n1 v1 + n2 v2 + n3 v3 = 0: they were already dependent.",
-             satisfies(vector(3, "n"), (lambda n: any(x != 0 for x in n), "n must not be zero."),
-                       (lambda n: V_PAGE.T * n == sp.zeros(2, 1), "this combination of the values is not zero.")),
+             satisfies(vector(3, "n"), (lambda n: not zero(n), "n must not be zero."),
+                       (lambda n: zero(V_PAGE.T * n), "this combination of the values is not zero.")),
              "[50, 28, -51]", also=("[-50/51, -28/51, 1]",),
              wrong={"[1, 1, -1]": "not zero", "[0, 0, 0]": "not be zero"},
              hint="write v3 = x v1 + y v2 and solve the 2 x 2 system.", points=2, source="000 §2; §9"),

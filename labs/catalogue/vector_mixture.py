@@ -28,7 +28,7 @@ from vecmix import (
 
 from ..claims import Claim, fault, inputs
 from ..config.inputs import check_pairs, check_query_size, read_positive_int, read_vector, read_vectors
-from ..grading import Exercise, exact, satisfies, vector
+from ..grading import Exercise, equivalent, exact, same, satisfies, sign, vector
 from ..report import LabResult, Value
 from ..report import figures as fig
 from ..report.markdown import (
@@ -265,17 +265,17 @@ EXERCISES = [
              source="000 §6"),
     Exercise(LAB, "weights_for_v3", f"{SETUP}\nGive mixture weights (nonnegative, summing to 1) whose output is v3.",
              satisfies(vector(3, "the weights"),
-                       (lambda c: all(x >= 0 for x in c), "every weight must be nonnegative."),
-                       (lambda c: sum(c) == 1, "the weights must sum to 1."),
-                       (lambda c: V.T * c == V.row(2).T, "these weights do not give v3.")),
+                       (lambda c: all(sign(x) >= 0 for x in c), "every weight must be nonnegative."),
+                       (lambda c: equivalent(sum(c), 1), "the weights must sum to 1."),
+                       (lambda c: same(V.T * c, V.row(2).T), "these weights do not give v3.")),
              "[0, 0, 1]", also=("[0, 0, 1.0]",), wrong={"[0.2, 0.5, 0.3]": "do not give v3", "[0, 0, 2]": "sum to 1"},
              hint="v3 is a corner of the triangle the three values span.", source="000 §3"),
     Exercise(LAB, "other_coefficients", f"{SETUP}\nThree vectors in R^2 are always dependent. Give coefficients "
              "(c1, c2, c3), other than (0.2, 0.5, 0.3), whose combination is the same z = (0.76, 0.83).",
              satisfies(vector(3, "the coefficients"),
-                       (lambda c: c != sp.Matrix([sp.Rational(1, 5), sp.Rational(1, 2), sp.Rational(3, 10)]),
+                       (lambda c: not same(c, sp.Matrix([sp.Rational(1, 5), sp.Rational(1, 2), sp.Rational(3, 10)])),
                         "these are the page's own weights; find different ones."),
-                       (lambda c: V.T * c == Z_SEED, "these coefficients do not give (0.76, 0.83).")),
+                       (lambda c: same(V.T * c, Z_SEED), "these coefficients do not give (0.76, 0.83).")),
              "[0.2 + 50/51*0.3, 0.5 + 28/51*0.3, 0]", also=("[0.2 - 50, 0.5 - 28, 0.3 + 51]",),
              wrong={"[0.2, 0.5, 0.3]": "the page's own weights", "[0.3, 0.5, 0.2]": "do not give"},
              hint="write v3 as a combination of v1 and v2, then move the 0.3 v3 onto them.", points=2,

@@ -13,6 +13,8 @@ what is wrong and gives a hint, never the solution.
 from .answers import AnswerError, parse_answer
 from .checks import (
     VISIBILITIES,
+    AnswerFile,
+    read_answer_file,
     Exercise,
     Verdict,
     Wrong,
@@ -21,11 +23,15 @@ from .checks import (
     exact,
     grade,
     read_answers,
+    same,
     satisfies,
+    sign,
     template,
     vector,
     write_gradescope,
+    zero,
 )
 
-__all__ = ["VISIBILITIES", "AnswerError", "Exercise", "Verdict", "Wrong", "decimal", "equivalent", "exact", "grade",
-           "parse_answer", "read_answers", "satisfies", "template", "vector", "write_gradescope"]
+__all__ = ["VISIBILITIES", "AnswerError", "AnswerFile", "read_answer_file", "Exercise", "Verdict", "Wrong", "decimal", "equivalent", "exact", "grade",
+           "parse_answer", "read_answers", "same", "satisfies", "sign", "template", "vector", "write_gradescope",
+           "zero"]

@@ -1,16 +1,16 @@
 """The checks of an exercise (exact, decimal, a property), grading with feedback, and answer files."""
 
 import json
-import random
 from dataclasses import dataclass, field
 
 import sympy as sp
 
-from vecmix import VecmixError, is_zero
+from vecmix import VecmixError, exact_sign, is_zero
 
-from .answers import AnswerError, parse_answer, time_limit
+from .answers import AnswerError, parse_answer
+from .sandbox import TimeLimit, run_limited
 
-TIME_LIMIT = 5  # seconds to read and check one answer
+TIME_LIMIT = 5  # seconds to read and check one answer (a run shares a total budget: see pytest_plugin)
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 
 
@@ -56,8 +56,11 @@ class Exercise:
         return f"Exercise({self.name})"
 
 
-def grade(exercise, text):
+def grade(exercise, text, seconds=TIME_LIMIT):
     """Grade one answer (text, or None when left blank); never raises for any text.
+
+    The answer is read and checked in a child process that is killed after ``seconds``
+    (see :mod:`labs.grading.sandbox`), so no answer can hold the grader longer.
 
     >>> ex = Exercise("demo", "half", "One half?", exact(sp.Rational(1, 2)), "1/2", hint="a fraction")
     >>> grade(ex, "2/4"), grade(ex, "0.5").passed, grade(ex, "__import__('os')").feedback
@@ -66,14 +69,23 @@ def grade(exercise, text):
     if text is None or not str(text).strip():
         return Verdict(False, "no answer was given")
     try:
-        with time_limit(TIME_LIMIT):
-            value = parse_answer(text, exercise.symbols)
-            exercise.check(value)
+        return run_limited(lambda: _grade_here(exercise, text), seconds)
+    except TimeLimit:
+        return Verdict(False, f"checking this answer took longer than {seconds:.3g} s; write it more simply")
+    except MemoryError:
+        return Verdict(False, "checking this answer needed too much memory; write it more simply")
+
+
+def _grade_here(exercise, text):
+    """grade() inside the limits: read the answer, run the check, turn every outcome into a Verdict."""
+    try:
+        value = parse_answer(text, exercise.symbols)
+        exercise.check(value)
     except AnswerError as exc:
         return Verdict(False, f"could not read the answer: {exc}")
     except Wrong as exc:
         return Verdict(False, f"{exc}" + (f" Hint: {exercise.hint}" if exercise.hint else ""))
-    except (VecmixError, ArithmeticError, TypeError, ValueError, RecursionError) as exc:
+    except (VecmixError, ArithmeticError, TypeError, ValueError, RecursionError, MemoryError) as exc:
         return Verdict(False, f"this answer could not be checked ({type(exc).__name__}): write it more simply")
     return Verdict(True)
 
@@ -151,42 +163,141 @@ def vector(n, what="the answer"):
 def equivalent(a, b):
     """Whether two exact values are equal: exactly for numbers, and as functions for expressions with symbols.
 
+    The decision is vecmix's (:func:`vecmix.is_zero`): exact simplification, then interval
+    arithmetic that proves a difference nonzero. An identity in named variables must be
+    exact: a difference of 10^-30 q is a difference.
+
     >>> q, k = sp.symbols("q k")
-    >>> equivalent(sp.exp(q * k) / (1 + sp.exp(q * k)), 1 / (1 + sp.exp(-q * k)))
+    >>> equivalent(sp.exp(q * k) / (1 + sp.exp(q * k)), 1 / (1 + sp.exp(-q * k))), equivalent(q, q + q / 10**30)
+    (True, False)
+    >>> equivalent(sp.sin(1)**2 + sp.cos(1)**2, 1), equivalent(1 / (sp.sqrt(2) - 1), 1 + sp.sqrt(2))
+    (True, True)
+    """
+    return is_zero(sp.sympify(a) - sp.sympify(b))
+
+
+def same(a, b):
+    """Whether two numbers, vectors or matrices are equal by value (a shape mismatch is not equal).
+
+    >>> same(sp.Matrix([(sp.E - 1) / sp.E, 1]), sp.Matrix([1 - 1 / sp.E, 1]))
     True
     """
-    difference = sp.sympify(a) - sp.sympify(b)
-    if not difference.free_symbols:
-        try:
-            return is_zero(difference)
-        except VecmixError:
+    if isinstance(a, sp.MatrixBase) or isinstance(b, sp.MatrixBase):
+        if not (isinstance(a, sp.MatrixBase) and isinstance(b, sp.MatrixBase)) or a.shape != b.shape:
             return False
-    if sp.expand(difference) == 0:
-        return True
-    rng = random.Random(1729)  # an identity between expressions holds at every point; test a few exactly
-    for _ in range(6):
-        point = {s: sp.Rational(rng.randint(-40, 40), rng.randint(1, 9)) for s in difference.free_symbols}
-        value = sp.N(difference.subs(point), 40)
-        if not value.is_number or abs(value) > sp.Float(10) ** -25:
-            return False
-    return True
+        return all(equivalent(x, y) for x, y in zip(a, b))
+    return equivalent(a, b)
+
+
+def zero(x):
+    """Whether a number, vector or matrix is zero by value.
+
+    >>> zero(sp.Matrix([0, (1 + sp.sqrt(2)) * (sp.sqrt(2) - 1) - 1])), zero(sp.Matrix([0, 1]))
+    (True, False)
+    """
+    return all(equivalent(v, 0) for v in _entries(x))
+
+
+def sign(x):
+    """The sign of a number (-1, 0 or 1), decided exactly.
+
+    >>> sign(1 - 1 / sp.E), sign(sp.sin(1)**2 + sp.cos(1)**2 - 1)
+    (1, 0)
+    """
+    return exact_sign(x)
 
 
 # Answer files: "lab.exercise = answer" lines; '#' starts a comment.
 
+MAX_FILE_BYTES = 1_000_000  # an answers file larger than this is refused as a whole
+
+
+@dataclass(frozen=True)
+class AnswerFile:
+    """What a set of answers files holds: the answers, the labs to grade, and file-level problems."""
+
+    answers: dict  # {exercise name: answer text or None}
+    labs: frozenset  # the labs whose exercises are graded
+    problems: tuple  # one message per file or line the grader could not use
+
+
 def read_answers(text):
-    """{exercise name: answer text or None} from an answers file.
+    """{exercise name: answer text or None} from the text of an answers file.
 
     >>> read_answers("# a comment\\nattention_basic.scores = [1, 0, -1]\\nattention_basic.other =\\n")
     {'attention_basic.scores': '[1, 0, -1]', 'attention_basic.other': None}
     """
+    return _read_lines("answers", text, None, [])
+
+
+def read_answer_file(files, exercises):
+    """An :class:`AnswerFile` from ``files``, a list of (path, bytes); ``exercises`` is {lab: [Exercise]}.
+
+    Text is UTF-8, with or without a byte-order mark, or UTF-16 with one. A file named after
+    a lab (``attention_basic.txt``) grades that lab even when it holds no answer.
+
+    >>> from labs.exercises import EXERCISES
+    >>> found = read_answer_file([("a.txt", b"attention_basic.score = 1\\nmasking.causal_mask: 1\\n")], EXERCISES)
+    >>> for problem in found.problems:
+    ...     print(problem)
+    a.txt:1: no exercise named 'attention_basic.score' (did you mean attention_basic.scores?)
+    a.txt:2: no '=' in 'masking.causal_mask: 1'; write <lab>.<exercise> = <answer>
+    a.txt: holds no answers (lines such as attention_basic.scores = [1, 0, -1])
+    """
+    from labs.config.errors import suggest
+
+    known = {ex.name: ex.lab for lab in exercises.values() for ex in lab}
+    answers, labs, problems = {}, set(), []
+    for path, data in files:
+        name = getattr(path, "name", str(path))
+        text, problem = _decode(data)
+        if problem:
+            problems.append(f"{name}: {problem}")
+        stem = getattr(path, "stem", "")
+        if stem in exercises:
+            labs.add(stem)
+        found = _read_lines(name, text, known, problems, suggest)
+        if not found and not problem:
+            problems.append(f"{name}: holds no answers (lines such as attention_basic.scores = [1, 0, -1])")
+        answers.update(found)
+    labs |= {known[n] for n in answers}
+    return AnswerFile(answers, frozenset(labs), tuple(problems))
+
+
+def _decode(data):
+    """(text, problem or None): UTF-8 (a byte-order mark is dropped) or UTF-16 with its byte-order mark."""
+    if len(data) > MAX_FILE_BYTES:
+        return "", f"is {len(data)} bytes long; an answers file may hold at most {MAX_FILE_BYTES}"
+    try:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            text = data.decode("utf-16")
+        else:
+            text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return "", "is not UTF-8 or UTF-16 text (a binary file?); save it as UTF-8"
+    if "\x00" in text:
+        return "", "holds NUL bytes, so it is not a text file (UTF-16 without a byte-order mark?); save it as UTF-8"
+    return text, None
+
+
+def _read_lines(name, text, known, problems, suggest=None):
+    """{exercise: answer} from the lines of one file; lines it cannot use are added to ``problems``."""
     answers = {}
-    for line in text.splitlines():
+    for number, line in enumerate(text.splitlines(), 1):
         stripped = line.strip()
-        if not stripped or stripped.startswith("#") or "=" not in stripped:
+        if not stripped or stripped.startswith("#"):
             continue
-        name, _, answer = stripped.partition("=")
-        answers[name.strip()] = answer.strip() or None
+        if "=" not in stripped:
+            problems.append(f"{name}:{number}: no '=' in {stripped[:60]!r}; write <lab>.<exercise> = <answer>")
+            continue
+        exercise, _, answer = stripped.partition("=")
+        exercise = exercise.strip()
+        if known is not None and exercise not in known:
+            problems.append(f"{name}:{number}: no exercise named {exercise[:60]!r}{suggest(exercise, list(known))}")
+            continue
+        if exercise in answers:
+            problems.append(f"{name}:{number}: {exercise} is answered again; this later answer counts")
+        answers[exercise] = answer.strip() or None
     return answers
 
 
@@ -220,10 +331,13 @@ def gradescope(results):
     return {"score": sum(t["score"] for t in tests), "max_score": sum(t["max_score"] for t in tests), "tests": tests}
 
 
-def write_gradescope(results, path):
-    """Write :func:`gradescope` results as JSON."""
+def write_gradescope(results, path, problems=()):
+    """Write :func:`gradescope` results as JSON; file-level ``problems`` go to its top-level "output"."""
+    doc = gradescope(results)
+    if problems:
+        doc["output"] = "\n".join(problems)
     with open(path, "w", encoding="utf-8") as handle:
-        json.dump(gradescope(results), handle, indent=2, sort_keys=True)
+        json.dump(doc, handle, indent=2, sort_keys=True)
         handle.write("\n")
 
 
