@@ -299,3 +299,8 @@ def test_grading_works_from_any_folder(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--answers={answers}"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert f"ok   {ex.name}" in proc.stdout and "score:" in proc.stdout, proc.stdout[-2000:] + proc.stderr[-2000:]
+
+
+def test_sets_are_compared_by_value():
+    ex = Exercise("demo", "set", "?", exact({sp.Rational(1, 2), 1}), "{1/2, 1}", wrong={"{1, 2}": "set"})
+    assert grade(ex, "{0.5, (E-1)/E + 1/E}").passed and not grade(ex, "{1, 2}").passed

@@ -106,7 +106,7 @@ def exact(expected, what="the answer"):
     def check(value):
         got = _same_shape(value, want, what)
         if isinstance(want, sp.FiniteSet):
-            if got != want:
+            if not (all(any(same(g, w) for g in got) for w in want) and all(any(same(g, w) for w in want) for g in got)):
                 raise Wrong(f"{what} is not the right set.")
             return
         wrong = [i for i, (g, w) in enumerate(zip(_entries(got), _entries(want))) if not equivalent(g, w)]
@@ -182,6 +182,7 @@ def same(a, b):
     >>> same(sp.Matrix([(sp.E - 1) / sp.E, 1]), sp.Matrix([1 - 1 / sp.E, 1]))
     True
     """
+    a, b = (sp.Matrix(x) if isinstance(x, sp.Tuple) else x for x in (a, b))  # a vector inside a set
     if isinstance(a, sp.MatrixBase) or isinstance(b, sp.MatrixBase):
         if not (isinstance(a, sp.MatrixBase) and isinstance(b, sp.MatrixBase)) or a.shape != b.shape:
             return False
