@@ -68,7 +68,7 @@ def hostile(canary):
 
 def test_hostile_answers_never_run_and_fail_cleanly_and_quickly(tmp_path):
     canary = tmp_path / "pwned"
-    for exercise in all_exercises()[::3]:
+    for exercise in all_exercises()[::9]:
         for text in hostile(canary):
             start = time.perf_counter()
             verdict = grade(exercise, text)
@@ -244,25 +244,27 @@ def test_identities_in_named_variables_must_be_exact():
     assert not grade(ex, f"{ex.solution} + exp(-999999)*k1").passed
 
 
-@pytest.mark.parametrize("content", [b"", b"\x00\x01\x02\xff\xfe binary", "attention_basic.scores = [1, 0, -1]\n"
-                                     .encode("utf-16-le"), b"attention_basic.scores: [1, 0, -1]\n"])
-def test_an_unusable_file_still_gets_a_score_and_the_json(tmp_path, content):
-    answers = tmp_path / "mine.txt"
-    answers.write_bytes(content)
+def test_unusable_files_still_get_a_score_and_the_json(tmp_path):
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02\xff\xfe binary")
+    (tmp_path / "utf16-without-bom.txt").write_bytes("attention_basic.scores = [1, 0, -1]\n".encode("utf-16-le"))
+    (tmp_path / "colon.txt").write_bytes(b"attention_basic.scores: [1, 0, -1]\n")
     grades = tmp_path / "grades.json"
-    proc = run_pytest(f"--answers={answers}", f"--grade-json={grades}")
+    proc = run_pytest(f"--answers={tmp_path}", f"--grade-json={grades}")
     assert proc.returncode == 1 and "score: 0/0" in proc.stdout, proc.stdout[-2000:]
     doc = json.loads(grades.read_text())
-    assert doc["score"] == 0 and "mine.txt" in doc["output"]
+    assert doc["score"] == 0
+    for name in ("empty.txt", "binary.txt", "utf16-without-bom.txt", "colon.txt:1: no '='"):
+        assert name in doc["output"] and name in proc.stdout, name
 
 
-@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])
-def test_byte_order_marks_are_read(tmp_path, encoding):
-    ex = EXERCISES["attention_basic"][0]
-    answers = tmp_path / "attention_basic.txt"
-    answers.write_bytes(f"{ex.name} = {ex.solution}\n".encode(encoding))
-    proc = run_pytest(f"--answers={answers}")
-    assert f"ok   {ex.name}: {ex.points}/{ex.points}" in proc.stdout, proc.stdout[-2000:]
+def test_byte_order_marks_are_read(tmp_path):
+    first, second = EXERCISES["attention_basic"][:2]
+    (tmp_path / "a.txt").write_bytes(f"{first.name} = {first.solution}\n".encode("utf-8-sig"))
+    (tmp_path / "b.txt").write_bytes(f"{second.name} = {second.solution}\n".encode("utf-16"))
+    proc = run_pytest(f"--answers={tmp_path}")
+    for ex in (first, second):
+        assert f"ok   {ex.name}: {ex.points}/{ex.points}" in proc.stdout, proc.stdout[-2000:]
 
 
 def test_a_file_named_after_a_lab_grades_that_lab_even_when_empty(tmp_path):
