@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+from helpers import naive_attention
 
 from vecmix import VecmixError, attention, softmax
 
@@ -14,23 +15,6 @@ SHAPES = [  # (batch, n_q, n_k, d_k, d_v)
     ((2,), 3, 7, 4, 2),
     ((2, 3), 5, 2, 1, 6),
 ]
-
-
-def naive_attention(Q, K, V, scale, allowed):
-    """The formula read literally, one query and one key at a time, in plain Python."""
-    n_q, n_k, d_v = Q.shape[0], K.shape[0], V.shape[1]
-    Z, A = np.zeros((n_q, d_v)), np.zeros((n_q, n_k))
-    for t in range(n_q):
-        s = [sum(Q[t, j] * K[i, j] for j in range(Q.shape[1])) * scale for i in range(n_k)]
-        visible = [i for i in range(n_k) if allowed[t, i]]
-        top = max(s[i] for i in visible)
-        e = {i: math.exp(s[i] - top) for i in visible}
-        total = sum(e.values())
-        for i in visible:
-            A[t, i] = e[i] / total
-            for c in range(d_v):
-                Z[t, c] += A[t, i] * V[i, c]
-    return Z, A
 
 
 def both(*args, **kwargs):

@@ -25,6 +25,7 @@ import warnings
 
 import numpy as np
 import pytest
+from helpers import naive_attention
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -43,29 +44,6 @@ def torch():
 
         return torch
     return pytest.importorskip("torch", reason="the [torch] extra is not installed: pip install torch==2.13.0")
-
-
-def naive_attention(Q, K, V, scale, visible):
-    """The formula read literally, one query and one key at a time: Q (n_q, d_k), K (n_k, d_k), V (n_k, d_v).
-
-    ``visible`` (n_q, n_k) says which keys each query sees; a row that sees none gets
-    zero weights and a zero output (fully_masked='zeros').
-    """
-    n_q, n_k, d_k, d_v = Q.shape[0], K.shape[0], K.shape[1], V.shape[1]
-    Z, A = np.zeros((n_q, d_v)), np.zeros((n_q, n_k))
-    for t in range(n_q):
-        s = [sum(Q[t, j] * K[i, j] for j in range(d_k)) * scale for i in range(n_k)]
-        seen = [i for i in range(n_k) if visible[t, i]]
-        if not seen:
-            continue
-        top = max(s[i] for i in seen)
-        e = {i: math.exp(s[i] - top) for i in seen}
-        total = sum(e.values())
-        for i in seen:
-            A[t, i] = e[i] / total
-            for c in range(d_v):
-                Z[t, c] += A[t, i] * V[i, c]
-    return Z, A
 
 
 @st.composite
