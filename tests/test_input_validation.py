@@ -20,6 +20,7 @@ near-cancellations correctly; they may refuse only what no certified method deci
 """
 
 import copy
+import math
 import re
 import warnings
 
@@ -566,3 +567,58 @@ def test_algebraic_and_trigonometric_zeros_are_zero(expr):
 def test_is_zero_refuses_non_reals_and_strings(expr):
     with pytest.raises(VecmixError):
         is_zero(expr)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Found by an adversarial review after the first fixes: precision kept where the float range allows it.
+
+def test_a_masked_huge_value_does_not_erase_a_tiny_visible_one():
+    assert attention([0.0], [[0.0], [0.0]], [[1e308], [1e-300]], mask=[False, True])[0] == 1e-300
+    Z = attention(np.zeros((2, 1, 1)), np.zeros((2, 1, 1)), np.array([[[1e308]], [[1e-300]]]))
+    assert Z[1, 0, 0] == 1e-300
+
+
+def test_scores_that_overflow_elsewhere_leave_the_finite_ones_exact():
+    Q = np.array([[1e300, 1e-290, 0], [0, 0, 1e158]])
+    K = np.array([[1e-290, 1e300, 0], [1e-290, -1e300, 0], [0, 0, 1e157]])
+    V = np.array([[1.0], [0.0], [0.0]])
+    want = math.exp(2) / (math.exp(2) + 2)  # row 0 has scores 2, 0, 0
+    for kwargs in ({}, {"weights": True}):
+        Z = attention(Q, K, V, scale=1e-10, **kwargs)
+        Z = Z[0] if kwargs else Z
+        assert abs(Z[0, 0] - want) < 1e-15
+
+
+def test_float32_with_a_scale_it_cannot_hold_is_computed_in_float64():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Z = attention(np.ones((1, 2), np.float32), np.ones((2, 2), np.float32), np.ones((2, 1), np.float32), scale=1e300)
+    assert Z.dtype == np.float64 and Z[0, 0] == 1.0
+
+
+def test_numbers_too_long_to_print_are_described_not_crashed_on():
+    refused(lambda: exact_number("1" * 5000), "x")
+    refused(lambda: to_numeric(sp.Integer(10) ** 5000), "M")
+    refused(lambda: softmax(np.array([10 ** 5000, 1], dtype=object)), "s")
+    refused(lambda: attention(np.array([[np.longdouble("1e400")]]), [[1.0], [0.0]], [[1.0], [0.0]]), "Q")
+
+
+def test_an_imaginary_value_without_I_is_refused():
+    refused(lambda: in_hull([[1, 0], [0, 1]], [1 - sp.sqrt(2 - sp.E), 0]), "z")
+    refused(lambda: in_span([[1, 0]], [0, sp.sqrt(2 - sp.E)]), "z")
+
+
+def test_membership_of_a_vector_of_symbols_is_refused():
+    for fn in (in_span, in_hull, solution_set, affine_solution_set):
+        refused(lambda fn=fn: fn([[1, 0], [0, 1]], [0, sp.Symbol("x")]), "z")
+
+
+def test_float32_arrays_read_as_the_decimals_they_print():
+    V32 = np.array([[0.1, 0.3]], np.float32)
+    assert in_span(V32, [np.float32(0.1), np.float32(0.3)]) and in_span([V32[0]], ["0.1", "0.3"])
+    assert in_span(V32, ["0.1", "0.3"])
+
+
+def test_a_sympy_number_is_a_scale():
+    assert np.isclose(attention([[1.0]], [[1.0], [0.0]], [[1.0], [0.0]], scale=sp.sqrt(2))[0, 0],
+                      math.exp(math.sqrt(2)) / (math.exp(math.sqrt(2)) + 1))

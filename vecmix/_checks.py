@@ -1,7 +1,5 @@
 """Argument checks shared by the numeric and the exact paths (private)."""
 
-from numbers import Real
-
 import numpy as np
 
 from .errors import VecmixError
@@ -93,13 +91,18 @@ def real_array(name, x, *, empty_ok=False):
             index = _first(a, a.imag != 0 if a.dtype.kind == "c" and (a.imag != 0).any() else np.ones(a.shape, bool))
             shown = f" ({_where(name, index)} = {a[index].item()!r})"
         raise VecmixError(f"{name} holds {what}{shown}: expected real numbers")
-    if a.dtype != np.float32:
-        a = a.astype(np.float64)
     if a.size == 0 and not empty_ok:
         raise VecmixError(f"{name} has shape {a.shape}: it holds no numbers")
     if not np.isfinite(a).all():
         index = _first(a, ~np.isfinite(a))
         raise VecmixError(f"{_where(name, index)} is {a[index]}: expected finite numbers")
+    if a.dtype != np.float32:
+        with np.errstate(over="ignore"):
+            converted = a.astype(np.float64)  # integers, float16, long double
+        if not np.isfinite(converted).all():
+            index = _first(a, ~np.isfinite(converted))
+            raise VecmixError(f"{_where(name, index)} = {safe_repr(a[index])} is beyond the float64 range")
+        a = converted
     return a
 
 
@@ -108,16 +111,31 @@ def _object_array(name, a):
     out = np.empty(a.shape, dtype=np.float64)
     for index, v in np.ndenumerate(a):
         if isinstance(v, (bool, np.bool_, str, bytes)) or v is None:
-            raise VecmixError(f"{_where(name, index)} = {v!r} is not a number: expected real numbers")
+            raise VecmixError(f"{_where(name, index)} = {safe_repr(v)} is not a number: expected real numbers")
         if isinstance(v, (complex, np.complexfloating)):
             raise VecmixError(f"{_where(name, index)} = {v!r} is complex: expected real numbers")
         if isinstance(v, (list, tuple, np.ndarray)):
             raise VecmixError(f"{name} is ragged: its rows have different lengths")
         try:
             out[index] = float(v)
-        except (TypeError, ValueError, OverflowError):
-            raise VecmixError(f"{_where(name, index)} = {v!r} is not a real number") from None
+        except OverflowError:
+            raise VecmixError(f"{_where(name, index)} = {safe_repr(v)} is beyond the float64 range") from None
+        except (TypeError, ValueError):
+            raise VecmixError(f"{_where(name, index)} = {safe_repr(v)} is not a real number") from None
     return out
+
+
+def safe_repr(x, limit=80):
+    """repr(x) for an error message, cut to ``limit`` characters; an integer too long to print is described.
+
+    >>> safe_repr(10**5000)
+    '<an integer of about 5001 digits>'
+    """
+    try:
+        text = repr(x)
+    except ValueError:  # Python refuses to print integers of more than 4300 digits
+        return f"<an integer of about {int(abs(int(x)).bit_length() * 0.30103) + 1} digits>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _first(a, bad):
@@ -142,14 +160,15 @@ def real_scalar(name, x):
     """
     if isinstance(x, np.ndarray) and x.ndim == 0:
         x = x[()]
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (Real, np.integer, np.floating)):
-        raise VecmixError(f"{name} = {x!r} must be a finite real number")
+    refused = VecmixError(f"{name} = {safe_repr(x)} must be a finite real number")
+    if isinstance(x, (bool, np.bool_, str, bytes, complex, np.complexfloating, np.ndarray, list, tuple)) or x is None:
+        raise refused
     try:
-        value = float(x)
+        value = float(x)  # ints, floats, Fractions, SymPy and mpmath reals
     except (TypeError, ValueError, OverflowError):
-        raise VecmixError(f"{name} = {x!r} must be a finite real number") from None
+        raise refused from None
     if not np.isfinite(value):
-        raise VecmixError(f"{name} = {x!r} must be a finite real number")
+        raise refused
     return value
 
 

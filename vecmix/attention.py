@@ -9,7 +9,16 @@ Many queries at once are rows of Q: A = softmax(Q K^T / sqrt(d_k)) row by row, Z
 
 import numpy as np
 
-from ._checks import broadcast_mask, check_flag, check_policy, check_qkv, fully_masked_error, read_mask, real_array, real_scalar
+from ._checks import (
+    broadcast_mask,
+    check_flag,
+    check_policy,
+    check_qkv,
+    fully_masked_error,
+    read_mask,
+    real_array,
+    real_scalar,
+)
 from .errors import VecmixError
 
 __all__ = ["attention", "softmax"]
@@ -102,13 +111,19 @@ def attention(Q, K, V, *, mask=None, causal=False, scale=None, fully_masked="rai
         mask = mask[..., np.newaxis, :]  # (..., n_k) -> (..., 1, n_k): the one query's row
     batch = _batch_shape(Q, K, V, mask)
     allowed = None if mask is None else broadcast_mask(mask, (*batch, n_q, n_k))  # a view: nothing copied
-    V, exponent = _fit_values(V, n_k)
-    if weights:
-        Z, A = _full(Q, K, V, scale, allowed, causal, fully_masked, batch)
-    else:
-        Z, A = _blocked(Q, K, V, scale, allowed, causal, fully_masked, batch, block_size), None
-    if exponent:
-        Z = np.ldexp(Z, exponent)  # the values' power of two, taken out in _fit_values, put back (exact)
+
+    def mix(V):
+        if weights:
+            return _full(Q, K, V, scale, allowed, causal, fully_masked, batch)
+        return _blocked(Q, K, V, scale, allowed, causal, fully_masked, batch, block_size), None
+
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow of the sums of values is caught below
+            Z, A = mix(V)
+    except _ValuesOverflow:  # values near the float maximum: mix them divided by a power of two (exact)
+        _, c = np.frexp(np.abs(V).max())
+        Z, A = mix(np.ldexp(V, -c))
+        Z = np.ldexp(Z, c)
     if single:  # (..., 1, d_v) -> (..., d_v) and (..., 1, n_k) -> (..., n_k)
         Z, A = Z[..., 0, :], None if A is None else A[..., 0, :]
     return (Z, A) if weights else Z
@@ -129,6 +144,8 @@ def _blocked(Q, K, V, scale, allowed, causal, fully_masked, batch, block_size):
             ok = None if allowed is None else allowed[b][rows]  # (b_q, n_k) view
             Z[b][rows], l[b][rows] = _online(Q[b][rows], K[b], V[b], ok, causal, rows.start, block_size,
                                              scale=None if fast else scale)
+    if not np.isfinite(Z).all():
+        raise _ValuesOverflow
     empty = l == 0  # (..., n_q): rows that saw no key
     if empty.any():
         if fully_masked == "raise":
@@ -189,31 +206,28 @@ def _scores_cannot_overflow(Q, K, scale):
 def _scores(Q, K, scale):
     """S = Q K^T * scale (..., n_q, n_k), refusing by name a score that is beyond the float range.
 
-    The direct product is tried first. Where it overflows, each query and each key is
-    divided by the power of two of its largest entry (exact), so that the product stays
-    below d_k, and the powers are multiplied back in at the end with ``ldexp``: a score is
-    then infinite only when the true score is.
+    The direct product is tried first: where it is finite it is accurate (an overflow on the
+    way shows as inf or NaN). Where it is not, each query and each key is divided by the
+    power of two of its largest entry (exact), so that the product stays below d_k, and the
+    powers are multiplied back in at the end with ``ldexp``: a score is then infinite only
+    when the true score is.
     """
     with np.errstate(over="ignore", invalid="ignore"):
         S = np.matmul(Q, np.swapaxes(K, -1, -2)) * scale  # (..., n_q, d_k) @ (..., d_k, n_k) -> (..., n_q, n_k)
-        if not np.isfinite(S).all():
+        if not np.isfinite(S).all():  # an overflow is inf or NaN, never a wrong finite number: redo only those
             _, a = np.frexp(np.abs(Q).max(axis=-1, keepdims=True))  # (..., n_q, 1): |q| < 2^a
             _, b = np.frexp(np.abs(K).max(axis=-1, keepdims=True))  # (..., n_k, 1): |k| < 2^b
             m, e = np.frexp(scale)  # scale = m 2^e, 1/2 <= |m| < 1
-            S = np.matmul(np.ldexp(Q, -a) * m, np.swapaxes(np.ldexp(K, -b), -1, -2))  # entries at most d_k
-            S = np.ldexp(S, a + np.swapaxes(b, -1, -2) + e)  # (..., n_q, 1) + (..., 1, n_k): each score's power
+            P = np.matmul(np.ldexp(Q, -a) * m, np.swapaxes(np.ldexp(K, -b), -1, -2))  # entries at most d_k
+            P = np.ldexp(P, a + np.swapaxes(b, -1, -2) + e)  # (..., n_q, 1) + (..., 1, n_k): each score's power
+            S = np.where(np.isfinite(S), S, P)
     if not np.isfinite(S).all():
         raise _overflow_error(Q, K, scale)
     return S
 
 
-def _fit_values(V, n_k):
-    """(V / 2^c, c): values scaled by a power of two so that a sum of n_k of them cannot overflow (c = 0 mostly)."""
-    top = float(np.abs(V).max())
-    if top * n_k < np.finfo(V.dtype).max / 4:
-        return V, 0
-    _, c = np.frexp(top)
-    return np.ldexp(V, -c), int(c)
+class _ValuesOverflow(Exception):
+    """A running sum of weighted values left the float range: mix again with the values scaled down."""
 
 
 def _batch_shape(Q, K, V, mask):
@@ -244,7 +258,10 @@ def _full(Q, K, V, scale, allowed, causal, fully_masked, batch):
         n_q, n_k = S.shape[-2:]
         allowed = allowed & np.tri(n_q, n_k, dtype=bool)  # (n_q, n_k), key j visible to query i iff j <= i
     A = _softmax(S, allowed, fully_masked)
-    return np.matmul(A, V), A  # (..., n_q, n_k) @ (..., n_k, d_v) -> (..., n_q, d_v)
+    Z = np.matmul(A, V)  # (..., n_q, n_k) @ (..., n_k, d_v) -> (..., n_q, d_v)
+    if not np.isfinite(Z[np.isfinite(A).all(axis=-1)]).all():  # rows left NaN on purpose are not overflow
+        raise _ValuesOverflow
+    return Z, A
 
 
 def _softmax(s, allowed, fully_masked):
@@ -276,5 +293,7 @@ def _prepare(Q, K, V, scale, fully_masked):
     check_policy(fully_masked)
     dtype = np.result_type(Q, K, V)
     scale = 1.0 / np.sqrt(Q.shape[-1]) if scale is None else real_scalar("scale", scale)
+    if scale != 0 and not float(np.finfo(dtype).tiny) <= abs(scale) <= float(np.finfo(dtype).max):
+        dtype = np.dtype(np.float64)  # a float32 problem whose scale float32 cannot hold is computed in float64
     return Q.astype(dtype, copy=False), K.astype(dtype, copy=False), V.astype(dtype, copy=False), single, \
         dtype.type(scale)

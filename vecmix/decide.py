@@ -22,7 +22,7 @@ import math
 import sympy as sp
 
 from .errors import VecmixError
-from .exact import exact_value
+from .exact import exact_value, short_text
 
 try:
     import flint
@@ -50,7 +50,7 @@ def exact_sign(expr, name="expr"):
     """
     expr = exact_value(expr, name)
     if expr.free_symbols:
-        raise VecmixError(f"{name} = {_short(expr)} has free symbols {_names(expr)}: its sign depends on them")
+        raise VecmixError(f"{name} = {short_text(expr)} has free symbols {_names(expr)}: its sign depends on them")
     if expr.is_Rational:
         return int(sp.sign(expr))
     if _positive_by_structure(expr):
@@ -67,7 +67,7 @@ def exact_sign(expr, name="expr"):
             return sign
         bits *= 2
     raise VecmixError(
-        f"cannot decide whether {_short(expr)} is zero: it stays within 2^-{MAX_BITS} of zero in interval "
+        f"cannot decide whether {short_text(expr)} is zero: it stays within 2^-{MAX_BITS} of zero in interval "
         "arithmetic and no exact simplification shows that it is zero"
     )
 
@@ -99,7 +99,7 @@ def is_zero(expr, name="expr"):
                 return False
         except (VecmixError, ZeroDivisionError):
             continue  # a pole or an undecided value at this point: try the next one
-    raise VecmixError(f"cannot decide whether {name} = {_short(expr)} is zero for every value of {_names(expr)}")
+    raise VecmixError(f"cannot decide whether {name} = {short_text(expr)} is zero for every value of {_names(expr)}")
 
 
 def is_nonnegative(expr, name="expr"):
@@ -230,7 +230,7 @@ def _certified_sign(expr, bits):
         with ops["precision"](bits):
             return ops["sign"](_enclose(expr, ops))
     except _Unsupported as exc:
-        raise VecmixError(f"cannot decide the sign of {_short(expr)}: {exc} has no certified evaluation") from None
+        raise VecmixError(f"cannot decide the sign of {short_text(expr)}: {exc} has no certified evaluation") from None
     except (ValueError, ZeroDivisionError, OverflowError):
         return None  # an interval that holds 0 in a denominator, or a domain edge: more precision may settle it
 
@@ -312,24 +312,20 @@ def _interval_sign(x):
 def _interval_ops():
     from mpmath import iv
 
-    return {"precision": lambda bits: _precision(iv, "prec", bits), "sign": _interval_sign, "rational": lambda p, q: iv.mpf(p) / iv.mpf(q),
+    return {"precision": lambda bits: _precision(iv, "prec", bits), "sign": _interval_sign,
+            "rational": lambda p, q: iv.mpf(p) / iv.mpf(q),
             "pi": lambda: iv.pi, "exp": iv.exp, "log": iv.log, "sqrt": iv.sqrt, "sin": iv.sin, "cos": iv.cos,
             "tan": iv.tan, "Abs": abs}
 
 
 _ARB = None if flint is None else {
-    "precision": lambda bits: _precision(flint.ctx, "prec", bits), "sign": _arb_sign, "rational": lambda p, q: flint.arb(flint.fmpq(p, q)),
+    "precision": lambda bits: _precision(flint.ctx, "prec", bits), "sign": _arb_sign,
+    "rational": lambda p, q: flint.arb(flint.fmpq(p, q)),
     "pi": flint.arb.pi, "exp": flint.arb.exp, "log": flint.arb.log, "sqrt": flint.arb.sqrt, "sin": flint.arb.sin,
     "cos": flint.arb.cos, "tan": flint.arb.tan, "atan": flint.arb.atan, "sinh": flint.arb.sinh,
     "cosh": flint.arb.cosh, "tanh": flint.arb.tanh, "Abs": abs,
 }
 _INTERVAL = _interval_ops()
-
-
-def _short(expr, limit=120):
-    """expr as text, cut to ``limit`` characters for an error message."""
-    text = sp.sstr(expr)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _names(expr):

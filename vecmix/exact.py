@@ -13,7 +13,7 @@ from numbers import Integral, Real
 import numpy as np
 import sympy as sp
 
-from ._checks import broadcast_mask, check_flag, check_policy, check_qk, check_qkv, fully_masked_error
+from ._checks import broadcast_mask, check_flag, check_policy, check_qk, check_qkv, fully_masked_error, safe_repr
 from .errors import VecmixError
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
 
 _DECIMAL = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE](?P<exp>[+-]?\d+))?(\s*/\s*[+-]?\d+)?\s*$")
 _MAX_EXPONENT = 400  # a decimal exponent beyond this is a typo, not a number to expand
+_MAX_TEXT = 4000  # characters in a number written as text (Python refuses to read longer integers)
 _DIGITS = 50  # working precision when an exact value is evaluated or compared numerically
 
 
@@ -61,6 +62,8 @@ def exact_number(x, name="x"):
         x = str(x)  # numpy prints the shortest decimal that round-trips in its own precision
     elif isinstance(x, Real) and not isinstance(x, sp.Basic):
         x = repr(float(x))
+    if isinstance(x, str) and len(x) > _MAX_TEXT:
+        raise VecmixError(f"{name} is a text of {len(x)} characters; a number may have at most {_MAX_TEXT}")
     if isinstance(x, str):
         match = _DECIMAL.match(x)
         if match and abs(int(match.group("exp") or 0)) <= _MAX_EXPONENT:
@@ -94,11 +97,11 @@ def exact_value(x, name="x"):
     if not isinstance(x, sp.Basic):
         return exact_number(x, name)
     if isinstance(x, sp.MatrixBase) or not isinstance(x, sp.Expr):
-        raise VecmixError(f"{name} = {_text(x)} ({type(x).__name__}) is not a number")
+        raise VecmixError(f"{name} = {short_text(x)} ({type(x).__name__}) is not a number")
     if x.has(sp.nan, sp.zoo, sp.oo, sp.S.NegativeInfinity):
-        raise VecmixError(f"{name} = {_text(x)} is not a finite number")
-    if x.has(sp.I):
-        raise VecmixError(f"{name} = {_text(x)} is not a real number")
+        raise VecmixError(f"{name} = {short_text(x)} is not a finite number")
+    if x.has(sp.I) or (x.is_number and x.is_extended_real is False):  # sqrt(2 - E) is imaginary
+        raise VecmixError(f"{name} = {short_text(x)} is not a real number")
     return x
 
 
@@ -141,7 +144,11 @@ def rational_rows(x, name="x"):
     if isinstance(x, sp.MatrixBase):
         _check_not_empty(x, name)
         return [[_pair(v, name, i, j) for j, v in enumerate(row)] for i, row in enumerate(x.tolist())]
-    rows = x.tolist() if isinstance(x, np.ndarray) else x
+    if isinstance(x, np.ndarray):  # numpy scalars, not Python floats: float32 0.1 reads as 1/10
+        rows = [list(r) for r in x] if x.ndim == 2 else list(x) if x.ndim == 1 else x.tolist()
+    else:
+        rows = [list(r) if isinstance(r, np.ndarray) and r.ndim == 1 else r for r in x] \
+            if isinstance(x, (list, tuple)) else x
     if not isinstance(rows, (list, tuple)):
         raise VecmixError(f"{name} must be a list of numbers or a list of vectors, got {type(rows).__name__}")
     if len(rows) == 0:
@@ -200,7 +207,7 @@ def exact_softmax(s, *, mask=None, fully_masked="raise"):
         raise VecmixError("s is empty: softmax needs at least one score")
     for i, v in enumerate(s):
         if v.free_symbols:
-            raise VecmixError(f"s[{i}] = {_text(v)} has free symbols: the weights need numbers")
+            raise VecmixError(f"s[{i}] = {short_text(v)} has free symbols: the weights need numbers")
     check_policy(fully_masked)
     allowed = broadcast_mask(mask, (len(s),))
     e, total = _exponentials(s, allowed, fully_masked, row=0)
@@ -271,13 +278,13 @@ def _float(x, name):
     """The float nearest to the exact real number x, or a VecmixError naming it."""
     x = exact_value(x, name)
     if x.free_symbols:
-        raise VecmixError(f"{name} = {_text(x)} has free symbols: it has no numeric value")
+        raise VecmixError(f"{name} = {short_text(x)} has free symbols: it has no numeric value")
     value = x.evalf(_DIGITS)
     if not value.is_Number:
-        raise VecmixError(f"{name} = {_text(x)} cannot be evaluated to a number")
+        raise VecmixError(f"{name} = {short_text(x)} cannot be evaluated to a number")
     result = float(value)
     if not np.isfinite(result):
-        raise VecmixError(f"{name} = {_text(x)} is beyond the float range")
+        raise VecmixError(f"{name} = {short_text(x)} is beyond the float range")
     return result
 
 
@@ -300,7 +307,7 @@ def _exact_scale(scale):
     """A finite, exact, real scale factor (rational, or an exact real like 1/sqrt(2)); any sign."""
     value = exact_value(scale, "scale")
     if value.free_symbols:
-        raise VecmixError(f"scale = {_text(value)} must be a finite real number, not an expression in symbols")
+        raise VecmixError(f"scale = {short_text(value)} must be a finite real number, not an expression in symbols")
     return value
 
 
@@ -315,13 +322,22 @@ def vector_entries(x, name):
             raise VecmixError(f"{name} has shape {x.shape}: expected a vector")
         return x.tolist()
     if not isinstance(x, (list, tuple)):
-        raise VecmixError(f"{name} = {_text(x)} ({type(x).__name__}) is not a vector: expected a list of numbers")
+        raise VecmixError(f"{name} = {short_text(x)} ({type(x).__name__}) is not a vector: expected a list of numbers")
     return list(x)
 
 
-def _text(x, limit=80):
-    """x as text for an error message, cut to ``limit`` characters."""
-    text = sp.sstr(x) if isinstance(x, sp.Basic) else repr(x)
+def short_text(x, limit=80):
+    """x as text for an error message, cut to ``limit`` characters (numbers too long to print are described).
+
+    >>> short_text(sp.Integer(10)**5000)
+    '<an exact number too long to print>'
+    """
+    if not isinstance(x, sp.Basic):
+        return safe_repr(x, limit)
+    try:
+        text = sp.sstr(x)
+    except ValueError:  # an integer of more than 4300 digits
+        return "<an exact number too long to print>"
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

@@ -13,7 +13,7 @@ from sympy.polys.matrices import DomainMatrix
 from .errors import VecmixError
 from .decide import is_nonnegative, one_fraction
 from .exact import as_exact
-from .span import _column, eliminate, solution_set
+from .span import _numbers_only, eliminate, solution_set
 
 __all__ = ["affine_solution_set", "distance_to_span", "in_hull"]
 
@@ -33,7 +33,7 @@ def affine_solution_set(V, z):
     1
     """
     V = as_exact(V, "V")
-    z = _column(z, "z")
+    z = _numbers_only(z, "z")
     lifted = V.row_join(sp.ones(V.rows, 1))  # (m, d + 1): each v_i with a trailing 1
     return solution_set(lifted, z.col_join(sp.Matrix([1])))
 
@@ -53,7 +53,7 @@ def in_hull(V, z):
     (False, None)
     """
     V = as_exact(V, "V")
-    z = _column(z, "z")
+    z = _numbers_only(z, "z")
     S = affine_solution_set(V, z)
     if not S.consistent:
         return False, None

@@ -216,7 +216,7 @@ def solution_set(V, z, elimination=None):
     False
     """
     E = elimination or eliminate(V)
-    conditions, c = E.parametrize(z)
+    conditions, c = E.parametrize(_numbers_only(z, "z"))
     z = _column(z, "z")
     if not all(is_zero(x) for x in conditions):
         return SolutionSet(E, z, None, E.null_space)
@@ -230,7 +230,7 @@ def in_span(V, z, elimination=None):
     (True, False)
     """
     E = elimination or eliminate(V)
-    z = E._target(z)
+    z = E._target(_numbers_only(z, "z"))
     return all(is_zero(x) for x in E._conditions(z, all(v.is_Rational for v in z)))
 
 
@@ -241,6 +241,16 @@ def null_space(V):
     [Matrix([[-1, -1, 1]])]
     """
     return eliminate(V).null_space
+
+
+def _numbers_only(z, name):
+    """z, after refusing free symbols in it: whether a vector of symbols is in a span depends on their values."""
+    column = _column(z, name)
+    free = sorted({str(s) for v in column for s in v.free_symbols})
+    if free:
+        raise VecmixError(f"{name} holds the free symbols {', '.join(free)}: membership depends on their values; "
+                          "substitute numbers (Elimination.parametrize gives the conditions)")
+    return column
 
 
 def _column(x, name):
