@@ -622,3 +622,12 @@ def test_float32_arrays_read_as_the_decimals_they_print():
 def test_a_sympy_number_is_a_scale():
     assert np.isclose(attention([[1.0]], [[1.0], [0.0]], [[1.0], [0.0]], scale=sp.sqrt(2))[0, 0],
                       math.exp(math.sqrt(2)) / (math.exp(math.sqrt(2)) + 1))
+
+
+def test_review_findings_are_refused_by_name():
+    from fractions import Fraction
+
+    refused(lambda: attention([1e300], [[1e300], [-1e300]], [[1.0], [0.0]], scale=Fraction(1, 10 ** 400)), "scale")
+    refused(lambda: is_nonnegative(sp.exp(4 * sp.sqrt(2 - sp.E))), "expr")
+    refused(lambda: multihead_attention(X_q, X_kv, W_q, W_k, W_v, W_o, mask=np.ones((7, 1, 2, 3), bool)), "mask")
+    refused(lambda: multihead_attention(X_q * 1e200, X_kv, W_q * 1e200, W_k, W_v, W_o), "W_q")

@@ -169,6 +169,8 @@ def real_scalar(name, x):
         raise refused from None
     if not np.isfinite(value):
         raise refused
+    if value == 0 and x != 0:
+        raise VecmixError(f"{name} = {safe_repr(x)} is too small for a float64: it would round to 0")
     return value
 
 

@@ -100,9 +100,15 @@ def exact_value(x, name="x"):
         raise VecmixError(f"{name} = {short_text(x)} ({type(x).__name__}) is not a number")
     if x.has(sp.nan, sp.zoo, sp.oo, sp.S.NegativeInfinity):
         raise VecmixError(f"{name} = {short_text(x)} is not a finite number")
-    if x.has(sp.I) or (x.is_number and x.is_extended_real is False):  # sqrt(2 - E) is imaginary
+    if x.has(sp.I) or (x.is_number and (x.is_extended_real is False or _imaginary_part(x))):
         raise VecmixError(f"{name} = {short_text(x)} is not a real number")
     return x
+
+
+def _imaginary_part(x):
+    """True when x holds a root or logarithm of a negative number (sqrt(2 - E)), which SymPy leaves unevaluated."""
+    roots = [p.base for p in x.atoms(sp.Pow) if not p.exp.is_integer]
+    return any(a.is_extended_negative for a in roots + [g.args[0] for g in x.atoms(sp.log)])
 
 
 def as_exact(x, name="x"):

@@ -9,7 +9,7 @@ applied on the right (x W), so each head's weights are inputs, never hidden stat
 import numpy as np
 import sympy as sp
 
-from ._checks import real_array
+from ._checks import read_mask, real_array
 from .attention import attention
 from .errors import VecmixError
 from .exact import as_exact, exact_attention
@@ -39,13 +39,24 @@ def multihead_attention(X_q, X_kv, W_q, W_k, W_v, W_o, *, mask=None, causal=Fals
     names = ("X_q", "X_kv", "W_q", "W_k", "W_v", "W_o")
     X_q, X_kv, W_q, W_k, W_v, W_o = (real_array(name, x) for name, x in zip(names, (X_q, X_kv, W_q, W_k, W_v, W_o)))
     h, d_v = _check_heads(X_q.shape, X_kv.shape, W_q.shape, W_k.shape, W_v.shape, W_o.shape)
-    Q = X_q @ W_q  # (n_q, d_model) @ (h, d_model, d_k) -> (h, n_q, d_k)
-    K = X_kv @ W_k  # (n_k, d_model) @ (h, d_model, d_k) -> (h, n_k, d_k)
-    V = X_kv @ W_v  # (n_k, d_model) @ (h, d_model, d_v) -> (h, n_k, d_v)
+    mask = None if mask is None else read_mask(mask)
+    if mask is not None and mask.ndim > 2:
+        raise VecmixError(f"mask has shape {np.shape(mask)}: multi-head attention takes one (n_q, n_k) mask "
+                          "for every head")
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused by name just below
+        Q = X_q @ W_q  # (n_q, d_model) @ (h, d_model, d_k) -> (h, n_q, d_k)
+        K = X_kv @ W_k  # (n_k, d_model) @ (h, d_model, d_k) -> (h, n_k, d_k)
+        V = X_kv @ W_v  # (n_k, d_model) @ (h, d_model, d_v) -> (h, n_k, d_v)
+    for name, x in (("X_q @ W_q", Q), ("X_kv @ W_k", K), ("X_kv @ W_v", V)):
+        if not np.isfinite(x).all():
+            raise VecmixError(f"the projection {name} overflows the float range; rescale X or the projections")
     out = attention(Q, K, V, mask=mask, causal=causal, fully_masked=fully_masked, weights=weights)
     Z = out[0] if weights else out  # (h, n_q, d_v); the weights out[1] are (h, n_q, n_k)
     concat = Z.transpose(1, 0, 2).reshape(Z.shape[1], h * d_v)  # (h, n_q, d_v) -> (n_q, h, d_v) -> (n_q, h * d_v)
-    Y = concat @ W_o  # (n_q, h * d_v) @ (h * d_v, d_out) -> (n_q, d_out)
+    with np.errstate(over="ignore", invalid="ignore"):
+        Y = concat @ W_o  # (n_q, h * d_v) @ (h * d_v, d_out) -> (n_q, d_out)
+    if not np.isfinite(Y).all():
+        raise VecmixError("the output projection [Z_1 ... Z_h] W_o overflows the float range; rescale W_o")
     return (Y, Z, out[1]) if weights else (Y, Z)
 
 
