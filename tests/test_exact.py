@@ -133,3 +133,15 @@ def test_exact_inputs_are_not_mutated():
     before = K.copy()
     exact_attention([[1, 0]], K, K)
     assert K == before
+
+
+def test_without_python_flint_mpmath_intervals_decide_the_same_signs():
+    import subprocess
+    import sys
+
+    script = ("import sys; sys.modules['flint'] = None\n"
+              "import sympy as sp\nfrom vecmix import decide, exact_sign\nassert decide.flint is None\n"
+              "cases = [sp.exp(-300), -sp.exp(-100), sp.pi - sp.Rational(314159, 100000), sp.sin(1)**2 + sp.cos(1)**2 - 1,"
+              " sp.E - sp.Rational(2718, 1000)]\nprint([exact_sign(c) for c in cases])\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
+    assert proc.stdout.strip() == "[1, -1, 1, 0, 1]", proc.stderr[-2000:]

@@ -259,8 +259,8 @@ def _full(Q, K, V, scale, allowed, causal, fully_masked, batch):
         allowed = allowed & np.tri(n_q, n_k, dtype=bool)  # (n_q, n_k), key j visible to query i iff j <= i
     A = _softmax(S, allowed, fully_masked)
     Z = np.matmul(A, V)  # (..., n_q, n_k) @ (..., n_k, d_v) -> (..., n_q, d_v)
-    if not np.isfinite(Z[np.isfinite(A).all(axis=-1)]).all():  # rows left NaN on purpose are not overflow
-        raise _ValuesOverflow
+    if not np.isfinite(Z).all() and not np.isfinite(Z[np.isfinite(A).all(axis=-1)]).all():
+        raise _ValuesOverflow  # (rows left NaN on purpose by fully_masked='nan' are not an overflow)
     return Z, A
 
 

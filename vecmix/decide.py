@@ -19,6 +19,7 @@ simplification shows to be zero is refused by name rather than guessed.
 
 import math
 
+import mpmath
 import sympy as sp
 
 from .errors import VecmixError
@@ -225,10 +226,9 @@ def _powers(exponents, split):
 
 def _certified_sign(expr, bits):
     """The sign of expr if an interval enclosing it at this precision excludes 0, else None."""
-    ops = _ARB if flint is not None else _INTERVAL
     try:
-        with ops["precision"](bits):
-            return ops["sign"](_enclose(expr, ops))
+        with _OPS["precision"](bits):
+            return _OPS["sign"](_enclose(expr, _OPS))
     except _Unsupported as exc:
         raise VecmixError(f"cannot decide the sign of {short_text(expr)}: {exc} has no certified evaluation") from None
     except (ValueError, ZeroDivisionError, OverflowError):
@@ -298,9 +298,7 @@ class _precision:
 
 def _interval_sign(x):
     """The sign of an mpmath interval, or None when it holds 0 (or is not finite)."""
-    from mpmath import isinf, isnan
-
-    if any(isnan(v) or isinf(v) for v in (x.a, x.b)):
+    if any(mpmath.isnan(v) or mpmath.isinf(v) for v in (x.a, x.b)):
         return None
     if x.a > 0:
         return 1
@@ -309,23 +307,17 @@ def _interval_sign(x):
     return 0 if x.a == 0 and x.b == 0 else None
 
 
-def _interval_ops():
-    from mpmath import iv
-
-    return {"precision": lambda bits: _precision(iv, "prec", bits), "sign": _interval_sign,
-            "rational": lambda p, q: iv.mpf(p) / iv.mpf(q),
-            "pi": lambda: iv.pi, "exp": iv.exp, "log": iv.log, "sqrt": iv.sqrt, "sin": iv.sin, "cos": iv.cos,
-            "tan": iv.tan, "Abs": abs}
-
-
-_ARB = None if flint is None else {
-    "precision": lambda bits: _precision(flint.ctx, "prec", bits), "sign": _arb_sign,
-    "rational": lambda p, q: flint.arb(flint.fmpq(p, q)),
-    "pi": flint.arb.pi, "exp": flint.arb.exp, "log": flint.arb.log, "sqrt": flint.arb.sqrt, "sin": flint.arb.sin,
-    "cos": flint.arb.cos, "tan": flint.arb.tan, "atan": flint.arb.atan, "sinh": flint.arb.sinh,
-    "cosh": flint.arb.cosh, "tanh": flint.arb.tanh, "Abs": abs,
-}
-_INTERVAL = _interval_ops()
+if flint is not None:  # the interval arithmetic, chosen once: Arb, or mpmath's intervals without python-flint
+    _OPS = {"precision": lambda bits: _precision(flint.ctx, "prec", bits), "sign": _arb_sign,
+            "rational": lambda p, q: flint.arb(flint.fmpq(p, q)), "pi": flint.arb.pi, "exp": flint.arb.exp,
+            "log": flint.arb.log, "sqrt": flint.arb.sqrt, "sin": flint.arb.sin, "cos": flint.arb.cos,
+            "tan": flint.arb.tan, "atan": flint.arb.atan, "sinh": flint.arb.sinh, "cosh": flint.arb.cosh,
+            "tanh": flint.arb.tanh, "Abs": abs}
+else:
+    iv = mpmath.iv
+    _OPS = {"precision": lambda bits: _precision(iv, "prec", bits), "sign": _interval_sign,
+            "rational": lambda p, q: iv.mpf(p) / iv.mpf(q), "pi": lambda: iv.pi, "exp": iv.exp, "log": iv.log,
+            "sqrt": iv.sqrt, "sin": iv.sin, "cos": iv.cos, "tan": iv.tan, "Abs": abs}
 
 
 def _names(expr):

@@ -150,11 +150,7 @@ def rational_rows(x, name="x"):
     if isinstance(x, sp.MatrixBase):
         _check_not_empty(x, name)
         return [[_pair(v, name, i, j) for j, v in enumerate(row)] for i, row in enumerate(x.tolist())]
-    if isinstance(x, np.ndarray):  # numpy scalars, not Python floats: float32 0.1 reads as 1/10
-        rows = [list(r) for r in x] if x.ndim == 2 else list(x) if x.ndim == 1 else x.tolist()
-    else:
-        rows = [list(r) if isinstance(r, np.ndarray) and r.ndim == 1 else r for r in x] \
-            if isinstance(x, (list, tuple)) else x
+    rows = _unpacked(x)
     if not isinstance(rows, (list, tuple)):
         raise VecmixError(f"{name} must be a list of numbers or a list of vectors, got {type(rows).__name__}")
     if len(rows) == 0:
@@ -184,6 +180,18 @@ def _check_not_empty(M, name):
     """Refuse a SymPy matrix with no rows or no columns."""
     if 0 in M.shape:
         raise VecmixError(f"{name} has shape {M.shape}: expected at least one vector with at least one entry")
+
+
+def _unpacked(x):
+    """x with its numpy arrays (the whole of x, or its rows) as lists of numpy scalars, not Python floats.
+
+    A numpy scalar prints as the shortest decimal of its own precision, so float32 0.1 reads as 1/10.
+    """
+    if isinstance(x, np.ndarray):
+        return [list(r) for r in x] if x.ndim == 2 else list(x) if x.ndim == 1 else x.tolist()
+    if isinstance(x, (list, tuple)) and any(isinstance(r, np.ndarray) for r in x):
+        return [list(r) if isinstance(r, np.ndarray) and r.ndim == 1 else r for r in x]
+    return x
 
 
 def _pair(v, name, *index):

@@ -12,6 +12,7 @@ the bounds on the size of every number in an answer (labs.grading.answers) still
 
 import multiprocessing
 import os
+import pickle
 
 try:
     import resource
@@ -79,8 +80,6 @@ def _child(function, writer):
 
 
 def _pickles(exc):
-    import pickle
-
     try:
         pickle.loads(pickle.dumps(exc))
         return True
