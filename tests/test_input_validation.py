@@ -616,7 +616,7 @@ def test_membership_of_a_vector_of_symbols_is_refused():
 def test_float32_arrays_read_as_the_decimals_they_print():
     V32 = np.array([[0.1, 0.3]], np.float32)
     assert in_span(V32, [np.float32(0.1), np.float32(0.3)]) and in_span([V32[0]], ["0.1", "0.3"])
-    assert in_span(V32, ["0.1", "0.3"])
+    assert in_span(V32, ["0.1", "0.3"]) and in_span([[0.1, 0.3]], np.array([0.1, 0.3], np.float32))
 
 
 def test_a_sympy_number_is_a_scale():

@@ -334,7 +334,7 @@ def vector_entries(x, name):
     if isinstance(x, np.ndarray):
         if x.ndim != 1:
             raise VecmixError(f"{name} has shape {x.shape}: expected a vector")
-        return x.tolist()
+        return _unpacked(x)
     if not isinstance(x, (list, tuple)):
         raise VecmixError(f"{name} = {short_text(x)} ({type(x).__name__}) is not a vector: expected a list of numbers")
     return list(x)
