@@ -14,14 +14,17 @@ from pathlib import Path
 import hydra
 from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import OmegaConf
 
 from vecmix import VecmixError
 
 from .catalogue import LABS
-from .config.errors import exit_if_user_error, run_cli
-from .config.schema import register
+from .config.errors import exit_if_user_error, run_cli, suggest
+from .config.schema import check_config, register
+from .report.folders import discard_created
 from .report.render import environment, render_json, render_markdown
+from .report.sweep import record_failure
 from .report.writer import write_folder
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "conf"
@@ -30,23 +33,13 @@ CONFIG_DIR = Path(__file__).resolve().parent.parent / "conf"
 def compose_lab(lab, overrides=()):
     """The config of ``lab`` with ``overrides`` applied, composed as the command line would."""
     register()
+    if lab not in LABS:
+        raise VecmixError(f"there is no lab named {lab!r}{suggest(str(lab), list(LABS))}; choose one of: "
+                          f"{', '.join(LABS)}")
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
         cfg = compose(config_name="config", overrides=[f"lab={lab}", *overrides])
-    check_name(cfg, lab)
+    check_config(cfg, lab, overrides)
     return cfg
-
-
-def check_name(cfg, chosen):
-    """Refuse a ``lab.name`` that differs from the lab chosen with ``lab=``: the name picks the code that runs.
-
-    >>> check_name(compose_lab("masking", ["lab.name=multihead"]), "masking")
-    Traceback (most recent call last):
-    ...
-    vecmix.errors.VecmixError: lab.name = 'multihead' but the lab chosen is masking: choose a lab with lab=<name>; lab.name cannot be changed
-    """
-    if cfg.lab.name != chosen:
-        raise VecmixError(f"lab.name = {cfg.lab.name!r} but the lab chosen is {chosen}: choose a lab with "
-                          "lab=<name>; lab.name cannot be changed")
 
 
 def build(cfg, overrides=(), env=None):
@@ -101,16 +94,21 @@ def task_overrides(lab, overrides=()):
     return [f"lab={lab}", *(o for o in overrides if not o.startswith("lab="))]
 
 
-@hydra.main(config_path="../conf", config_name="config", version_base="1.3")
+@hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")
 def main(cfg):
     """Hydra entry point: run the lab into Hydra's output folder and say where the report is."""
     hc = HydraConfig.get()
     out_dir = Path(hc.runtime.output_dir)
+    task = OmegaConf.to_container(hc.overrides.task, resolve=False)  # as typed: ${...} left unresolved
     try:
-        check_name(cfg, hc.runtime.choices["lab"])
-        result = reproduce(cfg, out_dir, list(hc.overrides.task))
-    except Exception as exc:  # inside a job: exit here, before Hydra adds lines of its own
-        exit_if_user_error(exc)
+        check_config(cfg, hc.runtime.choices["lab"], task)
+        result = reproduce(cfg, out_dir, task)
+    except Exception as exc:
+        if hc.mode == RunMode.MULTIRUN:  # one job of a sweep: record the failure, let the others run
+            record_failure(out_dir, task, exc)
+            return
+        discard_created()
+        exit_if_user_error(exc)  # exit here, before Hydra adds lines of its own
         raise
     report = out_dir / "report.md"
     shown = report.relative_to(Path.cwd()) if report.is_relative_to(Path.cwd()) else report
@@ -123,7 +121,7 @@ def main(cfg):
 def cli():
     """The command line: Hydra's app, with one line (and exit status 2) for every user error."""
     register()
-    run_cli(main)
+    run_cli(main, "lab", list(LABS))
 
 
 if __name__ == "__main__":

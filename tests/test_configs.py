@@ -32,5 +32,5 @@ def test_unknown_keys_and_wrong_types_are_refused(override, cause):
 
 
 def test_a_misspelled_lab_is_refused():
-    with pytest.raises(Exception, match="Could not find 'lab/attention_basik'"):
+    with pytest.raises(Exception, match="there is no lab named 'attention_basik' \\(did you mean attention_basic\\?\\)"):
         compose_lab("attention_basik")

@@ -57,7 +57,9 @@ def exact_number(x, name="x"):
     given = x
     if (isinstance(x, (float, np.floating)) and not np.isfinite(x)) or (
             isinstance(x, str) and x.strip().lstrip("+-").lower() in ("nan", "inf", "infinity")):
-        raise VecmixError(f"{name} = {given!r} is not a finite number")
+        overflowed = isinstance(x, (float, np.floating)) and np.isinf(x)  # 1e400 written unquoted reads as inf
+        raise VecmixError(f"{name} = {given!r} is not a finite number"
+                          + (" (a number beyond about 1.8e308, such as 1e400, reads as inf)" if overflowed else ""))
     if isinstance(x, np.floating):
         x = str(x)  # numpy prints the shortest decimal that round-trips in its own precision
     elif isinstance(x, Real) and not isinstance(x, sp.Basic):

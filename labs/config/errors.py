@@ -30,6 +30,8 @@ def explain(exc):
     """
     if isinstance(exc, (VecmixError, ReportFolderError)):
         return _first_line(str(exc))
+    if isinstance(exc, MemoryError):  # an estimate that fell short: still the user's sizes, not a bug
+        return "this machine ran out of memory running the lab: choose smaller sizes"
     if isinstance(exc, MissingConfigException) and exc.options is not None:
         group, _, name = (exc.missing_cfg_file or "").rpartition("/")
         options = sorted(exc.options)
@@ -47,9 +49,29 @@ def explain(exc):
             return (f"{cause.full_key} is not a config key{suggest(key, valid, where)}; the keys "
                     f"{'of ' + parent + ' ' if parent else ''}are: {', '.join(where + v for v in valid)}")
         if isinstance(cause, OmegaConfBaseException) and getattr(cause, "full_key", None):
-            return f"{cause.full_key}: {_first_line(cause.msg)}"
+            return f"{_override_key(str(exc), str(cause.full_key))}: {_first_line(cause.msg)}"
         return _first_line(str(exc))
+    if isinstance(exc, OmegaConfBaseException):  # raised while resolving, e.g. an interpolation ${nosuch}
+        key = getattr(exc, "full_key", None)
+        return f"{key}: {_first_line(exc.msg)}" if key else _first_line(str(exc))
     return None
+
+
+def _override_key(message, full_key):
+    """The key an error names, prefixed with the override's own key when OmegaConf gave only a list index.
+
+    >>> _override_key("Error merging override lab.values=[[1.0,0.2],1]", "1")
+    'lab.values[1]'
+    >>> _override_key("Error merging override lab.d_k=[1]", "lab.d_k")
+    'lab.d_k'
+    """
+    prefix = "Error merging override "
+    if not message.startswith(prefix):
+        return full_key
+    key = message[len(prefix):].split("=", 1)[0].lstrip("+~")
+    if full_key == key or full_key.startswith((key + ".", key + "[")):
+        return full_key
+    return f"{key}[{full_key}]" if full_key.isdigit() else f"{key}.{full_key}"
 
 
 def suggest(name, valid, prefix=""):
@@ -71,16 +93,62 @@ def _first_line(text):
 _TRACE = "VECMIX_FULL_ERROR"  # the user's own HYDRA_FULL_ERROR, remembered before run_cli sets it
 
 
-def run_cli(main):
+def check_choices(argv, group, options):
+    """Refuse, before Hydra reads any file, an override that cannot choose one of ``options`` for ``group``.
+
+    Hydra would otherwise read ``lab=../read`` as a path, ``lab=true`` as a boolean and ``~lab``
+    as a request to run no lab at all; an override with no key (``=1``) is refused here too.
+
+    >>> check_choices(["lab=masking,multihead", "lab.d_k=1"], "lab", ["masking", "multihead"])
+    >>> check_choices(["lab=../read"], "lab", ["masking", "multihead"])
+    Traceback (most recent call last):
+    ...
+    vecmix.errors.VecmixError: there is no lab named '../read'; choose one of: masking, multihead
+    """
+    from hydra._internal.utils import get_args_parser  # the parser @hydra.main itself uses
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.core.override_parser.types import ChoiceSweep, Glob
+
+    try:
+        known, unknown = get_args_parser().parse_known_args(argv)
+    except SystemExit:  # a malformed flag: Hydra's own parser reports it
+        return
+    for text in [*known.overrides, *(u for u in unknown if not u.startswith("-"))]:
+        override = OverridesParser.create().parse_override(text)  # an unreadable one: OverrideParseException
+        if not override.key_or_group:
+            raise VecmixError(f"cannot read the override {text!r}: it has no key before '=' "
+                              f"(grammar: {OVERRIDE_GRAMMAR})")
+        if override.key_or_group != group:
+            continue
+        if override.is_delete():
+            raise VecmixError(f"{group} cannot be removed ({text!r}): choose one with {group}=<name>, one of: "
+                              f"{', '.join(options)}")
+        value = override.value()
+        if isinstance(value, Glob):
+            if not value.filter(list(options)):
+                raise VecmixError(f"{text!r} matches no {group}; choose from: {', '.join(options)}")
+            continue
+        names = value.list if isinstance(value, ChoiceSweep) else [value]
+        for name in names:
+            if not isinstance(name, str) or name not in options:
+                shown = name if isinstance(name, str) else text.split("=", 1)[1]
+                raise VecmixError(f"there is no {group} named {shown!r}{suggest(str(shown), list(options))}; "
+                                  f"choose one of: {', '.join(options)}")
+
+
+def run_cli(main, group=None, options=()):
     """Run a Hydra main function with one line (and exit status 2) for every user error.
 
     Hydra is asked to raise instead of printing its own multi-line report, so that
     :func:`explain` can word the error; a bug keeps its traceback, and HYDRA_FULL_ERROR=1
-    set by the user shows the full trace for everything.
+    set by the user shows the full trace for everything. When ``group`` is given, the
+    command line's choices for it are checked first (:func:`check_choices`).
     """
     os.environ.setdefault(_TRACE, os.environ.get("HYDRA_FULL_ERROR", "0"))
     os.environ["HYDRA_FULL_ERROR"] = "1"
     try:
+        if group is not None:
+            check_choices(sys.argv[1:], group, options)
         main()
     except Exception as exc:
         exit_if_user_error(exc)

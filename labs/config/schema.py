@@ -8,14 +8,20 @@ on purpose: a config may hold decimals (``0.2``) or fractions as strings (``1/3`
 the lab reads each one as the exact number it spells, naming the key if it is not a number.
 """
 
+import dataclasses
 import secrets
 from dataclasses import dataclass
 from typing import Any, List
 
 from hydra.core.config_store import ConfigStore
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import ChoiceSweep
 from omegaconf import MISSING, OmegaConf
 
+from vecmix import VecmixError
+
 from ..catalogue import LABS
+from .errors import suggest
 
 
 @dataclass
@@ -74,3 +80,40 @@ def register():
         store.store(group="schema/lab", name=name, node=module.Config)
     store.store(name="read_schema", node=ReadConfig)
     store.store(group="schema", name="paper", node=Paper)
+
+
+def check_config(cfg, chosen, overrides=()):
+    """Refuse what the schema lets through: keys added with ``+`` that the lab does not have, a changed name,
+    and a flag given as anything but true or false.
+
+    ``lab.name`` picks the code that runs and the default output folder, so it must be the
+    lab chosen with ``lab=``; a key added with ``+lab.<key>=`` (or ``++``) that the lab's
+    Config does not declare would be recorded and silently ignored; OmegaConf reads
+    ``lab.causal=2`` as true, so the ``overrides`` as typed are checked for the flags.
+
+    >>> from labs.reproduce import compose_lab
+    >>> check_config(compose_lab("masking"), "masking")
+    >>> check_config(compose_lab("attention_basic", ["+lab.queryx=1"]), "attention_basic")
+    Traceback (most recent call last):
+    ...
+    vecmix.errors.VecmixError: lab.queryx is not a config key (did you mean lab.query?); the keys of lab are: lab.name, lab.query, lab.keys, lab.values, lab.d_k
+    """
+    extra = [key for key in cfg if key not in ("lab", "hydra")]
+    if extra:
+        raise VecmixError(f"{extra[0]} is not a config key{suggest(str(extra[0]), ['lab'])}; the only key is lab "
+                          "(with its own keys lab.<key>)")
+    fields = [f.name for f in dataclasses.fields(LABS[chosen].Config)]
+    extra = [key for key in cfg.lab if key not in fields]
+    if extra:
+        raise VecmixError(f"lab.{extra[0]} is not a config key{suggest(str(extra[0]), fields, 'lab.')}; the keys of "
+                          f"lab are: {', '.join('lab.' + f for f in fields)}")
+    if cfg.lab.name != chosen:
+        raise VecmixError(f"lab.name = {cfg.lab.name!r} but the lab chosen is {chosen}: choose a lab with "
+                          "lab=<name>; lab.name cannot be changed")
+    flags = {f"lab.{f.name}" for f in dataclasses.fields(LABS[chosen].Config) if f.type is bool}
+    for text in overrides:
+        override = OverridesParser.create().parse_override(text)
+        if override.key_or_group in flags and not override.is_delete():
+            value = override.value()
+            if not all(isinstance(v, bool) for v in (value.list if isinstance(value, ChoiceSweep) else [value])):
+                raise VecmixError(f"{override.key_or_group} = {text.split('=', 1)[1]} must be true or false")
