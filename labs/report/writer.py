@@ -1,7 +1,9 @@
 """Write a report folder all at once: build it beside the target, then rename it into place.
 
 A run that fails half-way leaves the previous report complete and untouched; two runs
-that finish together leave one complete report, never a mix of both.
+that finish together leave one complete report, never a mix of both. The staging folders
+carry the writer's process id, so a later write removes those of a run that was killed
+(``kill -9``) before it could clean up, and leaves those of a run still writing.
 """
 
 import os
@@ -27,25 +29,62 @@ def write_folder(target, files):
     ['figures/a.svg', 'results.json']
     """
     target = Path(target).absolute()
-    _check_replaceable(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".new", dir=target.parent))
-    staging.chmod(0o755)  # mkdtemp makes it private; a report folder is not
+    check_replaceable(target)
+    staging = None
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _remove_abandoned(target)
+        staging = Path(tempfile.mkdtemp(prefix=_prefix(target), suffix=".new", dir=target.parent))
+        staging.chmod(0o755)  # mkdtemp makes it private; a report folder is not
         for rel, data in files.items():
             path = staging / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
         _swap_into_place(staging, target)
+    except OSError as exc:
+        raise _unwritable(exc, target) from exc
     finally:
-        if staging.exists():
+        if staging is not None and staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def _prefix(target):
+    return f".{target.name}.{os.getpid()}."
+
+
+def _unwritable(exc, target):
+    """A ReportFolderError for an OSError met while writing ``target`` (a full disk, a read-only folder)."""
+    if isinstance(exc, ReportFolderError):
+        return exc
+    return ReportFolderError(f"cannot write the report to {target}: {exc.strerror or exc} "
+                             f"({exc.filename or target}); choose another folder")
+
+
+def _remove_abandoned(target):
+    """Remove the staging folders and files of runs into ``target`` whose process no longer exists."""
+    for path in target.parent.glob(f".{target.name}.*"):
+        pid = path.name[len(target.name) + 2:].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def _swap_into_place(staging, target):
     """Rename staging to target, moving an existing target aside first; the last writer wins a race."""
     for _ in range(_ATTEMPTS):
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+        old = Path(tempfile.mkdtemp(prefix=_prefix(target), suffix=".old", dir=target.parent))
         try:
             try:
                 os.replace(target, old / "previous")  # the current report, if any, out of the way
@@ -61,7 +100,7 @@ def _swap_into_place(staging, target):
     raise ReportFolderError(f"could not move the new report into {target} after {_ATTEMPTS} attempts")
 
 
-def _check_replaceable(target):
+def check_replaceable(target):
     """Refuse to replace a folder that is not an empty one or an earlier report, or that holds the cwd."""
     if not target.exists():
         return
@@ -91,13 +130,17 @@ def write_file(path, data):
     b'# hello'
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    temporary = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_abandoned(path)
+        handle, temporary = tempfile.mkstemp(prefix=_prefix(path), dir=path.parent)
         with os.fdopen(handle, "wb") as out:
             out.write(data)
         os.chmod(temporary, 0o644)
         os.replace(temporary, path)
+    except OSError as exc:
+        raise _unwritable(exc, path) from exc
     finally:
-        if os.path.exists(temporary):
+        if temporary is not None and os.path.exists(temporary):
             os.remove(temporary)
