@@ -48,7 +48,7 @@ BAD = {
     "multihead_cost": (["lab.heads=7"], "lab.d_model = 512 is not divisible by lab.heads = 7"),
     "positional_encoding": (["lab.base=1"], "lab.base = 1 must be a number larger than 1"),
     "efficient_variants": (["lab.n=2"], "lab.n = 2 is too small"),
-    "cost_per_layer": (["lab.measure=true", "lab.ns=[8]"], "need at least two sizes each to fit a slope"),
+    "cost_per_layer": (["lab.ns=[8]"], r"lab.ns = \[8\] needs at least two different sizes to fit a slope"),
 }
 
 

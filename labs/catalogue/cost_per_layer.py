@@ -24,9 +24,11 @@ import numpy as np
 import sympy as sp
 
 from vecmix import VecmixError, attention
+from vecmix.attention import BLOCK_SIZE
 
 from ..claims import Claim, inputs
 from ..config.inputs import read_positive_int
+from ..config.resources import FLOAT, check_memory, progress
 from ..grading import Exercise, exact
 from ..report import LabResult, Value
 from ..report import figures as fig
@@ -153,7 +155,7 @@ def traced_counts(length, size, cell="elman"):
 def run(params):
     """Count both layers from their products, fit the polynomials, find the crossover; time them on request.
 
-    >>> r = run({"d": 512, "n": 128, "projections": False, "cell": "elman", "measure": False, "ns": [64], "ds": [32],
+    >>> r = run({"d": 512, "n": 128, "projections": False, "cell": "elman", "measure": False, "ns": [64, 128], "ds": [32, 64],
     ...          "repeats": 1})
     >>> r.reproduced, r.values[0].to_json()["exact"]
     (True, '2*d*n**2')
@@ -164,6 +166,11 @@ def run(params):
     cell = params.get("cell", "elman")
     if cell not in CELLS:
         raise VecmixError(f"lab.cell = {cell!r} must be one of: {', '.join(CELLS)}")
+    plan = _timing_plan(params, n_here, d_here)  # read and checked whether or not lab.measure asks for times
+    check_memory(LAB, (_layer_bytes(n_here, d_here), {"lab.n": n_here, "lab.d": d_here}))  # the traced run
+    if params.get("measure"):
+        check_memory(LAB, (_layer_bytes(max(plan.ns), d_here), {"lab.ns": plan.ns, "lab.d": d_here}),
+                     (_layer_bytes(n_here, max(plan.ds)), {"lab.n": n_here, "lab.ds": plan.ds}))
 
     fitted = {c: _fitted(c) for c in CELLS}  # every cell's polynomials, to show how the boundary moves
     boundaries = {c: {scope: sp.reduce_inequalities([f["core"] + (f["projections"] if scope else 0) < f["recurrent"]],
@@ -206,7 +213,7 @@ def run(params):
                 _products_section(attended, recurred, n_here, d_here, projections),
                 _comparison_section(attention_cost, recurrent_cost, crossover, counted, cell, fitted, boundaries)]
     if params.get("measure"):
-        sections.append(_measured(params, projections, cell, attention_cost, recurrent_cost, values, figures))
+        sections.append(_measured(plan, projections, cell, attention_cost, recurrent_cost, values, figures))
     intro = ("*Reproduces* Table 1 of \"Attention Is All You Need\" (§4, complexity per layer) and its n < d "
              "remark, counted from layers that run.")
     deviations = ["Counts are multiply-adds of the matrix products that ran (the paper gives orders of growth); "
@@ -305,20 +312,54 @@ def _comparison_section(attention_cost, recurrent_cost, crossover, counted, cell
             "boundary for some choice of cell and of what is counted.\n")
 
 
-def _measured(params, projections, cell, attention_cost, recurrent_cost, values, figures):
+@dataclass
+class TimingPlan:
+    """The sizes lab.measure times: lengths ns at d, dimensions ds at n, each layer repeats times."""
+
+    ns: list
+    ds: list
+    repeats: int
+    n: int
+    d: int
+
+    @property
+    def sweeps(self):
+        """{axis: (sizes, [(n, d) per size])}"""
+        return {"n": (self.ns, [(size, self.d) for size in self.ns]), "d": (self.ds, [(self.n, size) for size in self.ds])}
+
+
+def _timing_plan(params, n_fixed, d_fixed):
+    """lab.ns, lab.ds and lab.repeats, read and checked (whatever lab.measure says)."""
+    sizes = {}
+    for key in ("ns", "ds"):
+        given = params[key]
+        if not isinstance(given, (list, tuple)):
+            raise VecmixError(f"lab.{key} = {given!r} must be a list of sizes such as [64, 128, 256]")
+        sizes[key] = [read_positive_int(x, f"lab.{key}[{j}]") for j, x in enumerate(given)]
+        if len(set(sizes[key])) < 2:
+            raise VecmixError(f"lab.{key} = {list(given)!r} needs at least two different sizes to fit a slope")
+    ns, ds = sizes["ns"], sizes["ds"]
+    repeats = read_positive_int(params["repeats"], "lab.repeats", maximum=1000, reason="every size is timed this "
+                                "many times")
+    return TimingPlan(ns, ds, repeats, n_fixed, d_fixed)
+
+
+def _layer_bytes(length, size):
+    """Memory to run both layers at n = length, d = size: X, the projections and gates (d, d), a block of scores."""
+    return FLOAT * (4 * length * size + 12 * size**2 + length * min(length, BLOCK_SIZE))
+
+
+def _measured(plan, projections, cell, attention_cost, recurrent_cost, values, figures):
     """Median times of the two layers over lengths and dimensions, with log-log slopes beside the counts'."""
-    ns = [read_positive_int(x, "lab.ns[]") for x in params["ns"]]
-    ds = [read_positive_int(x, "lab.ds[]") for x in params["ds"]]
-    repeats = read_positive_int(params["repeats"], "lab.repeats")
-    if len(set(ns)) < 2 or len(set(ds)) < 2:
-        raise VecmixError("lab.ns and lab.ds need at least two sizes each to fit a slope")
-    d_fixed, n_fixed = int(params["d"]), int(params["n"])
-    sweeps = {"n": (ns, [(size, d_fixed) for size in ns]), "d": (ds, [(n_fixed, size) for size in ds])}
+    sweeps, repeats, n_fixed, d_fixed = plan.sweeps, plan.repeats, plan.n, plan.d
     costs = {"self-attention": attention_cost, "recurrent": recurrent_cost}
+    work = [(axis, layer, point) for axis, (_, points) in sweeps.items() for layer in costs for point in points]
+    timed = iter([_median_time(layer, *point, projections, cell, repeats)
+                  for _, layer, point in progress(work, "cost_per_layer: timing the layers")])
     times, rows, slopes = {}, [], []
     for axis, (sizes, points) in sweeps.items():
         for layer, cost in costs.items():
-            seconds = [_median_time(layer, *point, projections, cell, repeats) for point in points]
+            seconds = [next(timed) for _ in points]
             counts = [int(cost.subs({n: a, d: b})) for a, b in points]
             times[f"{layer} vs {axis}"] = seconds
             slopes.append([f"{layer} against {axis}", f"{_slope(sizes, seconds):.2f}", f"{_slope(sizes, counts):.2f}"])

@@ -21,6 +21,7 @@ from vecmix import VecmixError, attention, exact_softmax, in_hull, is_nonnegativ
 
 from ..claims import Claim, fault, inputs
 from ..config.inputs import random_rationals, read_positive_int, read_seed
+from ..config.resources import progress
 from ..grading import Exercise, exact
 from ..report import LabResult, Value
 from ..report import figures as fig
@@ -87,8 +88,10 @@ def run(params):
     ...      "feature_map": "elu_plus_one"}).reproduced
     True
     """
-    n = read_positive_int(params["n"], "lab.n")
-    d = read_positive_int(params["d"], "lab.d")
+    n = read_positive_int(params["n"], "lab.n", maximum=256, reason="the n x n weights of linear and graph attention "
+                          "are computed exactly; this size takes about two minutes")
+    d = read_positive_int(params["d"], "lab.d", maximum=1024, reason="the tokens are exact; this size takes about 20 "
+                          "seconds")
     window = read_positive_int(params["window"], "lab.window")
     block = read_positive_int(params["block_size"], "lab.block_size")
     rescale = bool(params.get("rescale", True))
@@ -208,8 +211,8 @@ def _linear(X, feature_map):
     N = F * F.T  # (n, d) (d, n) -> (n, n): phi(q_t) . phi(k_i)
     totals = [sp.Add(*N.row(t)) for t in range(n)]  # the normalisers sum_j phi(q_t) . phi(k_j)
     zero_rows = [t for t, total in enumerate(totals) if is_zero(total)]
-    negative = [(t, i) for t in range(n) if t not in zero_rows for i in range(n)
-                if not is_nonnegative(N[t, i] / totals[t])]
+    negative = [(t, i) for t in progress(range(n), "efficient_variants: signs of the linear weights")
+                if t not in zero_rows for i in range(n) if not is_nonnegative(N[t, i] / totals[t])]
     Fn, Vn = to_numeric(F), to_numeric(X)
     with np.errstate(divide="ignore", invalid="ignore"):  # a zero normaliser is reported below, by query
         W = to_numeric(N) / to_numeric(sp.Matrix(totals))  # (n, n) / (n, 1): the weights, rows sum to 1
@@ -246,7 +249,8 @@ def _graph(X, a):
     def neighbours(i):
         return X.extract([j for j in range(n) if edges[i, j]], list(range(d)))  # (3, d): the rows h_j, j in N_i
 
-    outside = [i + 1 for i in range(n) if not in_hull(neighbours(i), X.T * A_exact.row(i).T)[0]]  # (d, n) (n, 1): z_i
+    outside = [i + 1 for i in progress(range(n), "efficient_variants: graph outputs in their neighbours' hulls")
+               if not in_hull(neighbours(i), X.T * A_exact.row(i).T)[0]]  # (d, n) (n, 1): z_i
     # the other direction: 2 h_i - h_(i+1) has affine coordinates (0, 2, -1) on the neighbours, so it is outside
     reflected = [i + 1 for i in range(n) if in_hull(neighbours(i), 2 * X.row(i).T - X.row((i + 1) % n).T)[0]]
     observed = (f"{off} nonzero weights off the graph, {on} neighbours without a positive weight, {sums} rows not "

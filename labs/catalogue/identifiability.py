@@ -29,7 +29,6 @@ from vecmix import (
     eliminate,
     exact_attention,
     exact_equal,
-    exact_number,
     exact_softmax,
     in_span,
     is_nonnegative,
@@ -40,7 +39,7 @@ from vecmix import (
 )
 
 from ..claims import Claim, fault, inputs
-from ..config.inputs import read_labels, read_vectors
+from ..config.inputs import read_labels, read_number, read_vectors
 from ..grading import Exercise, equivalent, exact, same, satisfies, sign, vector, zero
 from ..report import LabResult, Value
 from ..report import figures as fig
@@ -104,7 +103,7 @@ def run(params):
     ends = [_position(p, "lab.extremes", m) for p in _pair(params["extremes"], "lab.extremes")]
     if ends[0] == ends[1]:
         raise VecmixError(f"lab.extremes = {params['extremes']} names the same word twice: give two positions")
-    lam = exact_number(params["extreme_score"], "lab.extreme_score")
+    lam = read_number(params["extreme_score"], "lab.extreme_score")
     if not sp.Rational(1, 1000) <= lam <= 100:
         raise VecmixError(f"lab.extreme_score = {params['extreme_score']!r} must lie between 0.001 and 100: the "
                           "favoured word's score, against 0 for the others")

@@ -15,9 +15,11 @@ import numpy as np
 import sympy as sp
 
 from vecmix import VecmixError
+from vecmix.attention import BLOCK_SIZE
 
 from ..claims import Claim, inputs
 from ..config.inputs import read_positive_int
+from ..config.resources import FLOAT, check_memory
 from ..grading import Exercise, exact
 from ..report import LabResult, Value
 from ..report.markdown import display, table
@@ -77,6 +79,10 @@ def run(params):
     if head_size == "reduced" and d_model % heads:
         raise VecmixError(f"lab.d_model = {d_model} is not divisible by lab.heads = {heads}: heads have size d_model/h")
 
+    d_k = d_model // heads if head_size == "reduced" else d_model
+    check_memory(LAB, (FLOAT * 3 * heads * d_model * d_k, {"lab.d_model": d_model, "lab.heads": heads}),  # W_q, W_k, W_v
+                 (FLOAT * (2 * length * d_model + 3 * length * heads * d_k), {"lab.n": length, "lab.d_model": d_model}),
+                 (FLOAT * heads * length * min(length, BLOCK_SIZE), {"lab.n": length, "lab.heads": heads}))  # scores
     runs = {}  # (n, d_model, h) -> Recording of one traced run
 
     def log_at(*size):

@@ -70,10 +70,13 @@ def _count(m):
     return {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}.get(m, str(m))
 
 
+EXACT = "every weight, output and span test is computed exactly; this size takes about 20 seconds"
+
+
 def read_inputs(params):
     """(q, K, V, d_k, names of the drawn inputs): explicit vectors where given, else drawn from lab.seed."""
-    d = read_positive_int(params["d"], "lab.d")
-    m = read_positive_int(params["m"], "lab.m")
+    d = read_positive_int(params["d"], "lab.d", maximum=512, reason=EXACT)
+    m = read_positive_int(params["m"], "lab.m", maximum=256, reason=EXACT)
     rng = np.random.default_rng(read_seed(params["seed"]))
     drawn = {"query": random_rationals(rng, (1, d)).T, "keys": random_rationals(rng, (m, d)),
              "values": random_rationals(rng, (m, d))}  # always drawn, so a given input leaves the others unchanged

@@ -19,10 +19,11 @@ from typing import Any, List
 import numpy as np
 import sympy as sp
 
-from vecmix import VecmixError, exact_number
+from vecmix import VecmixError
 
 from ..claims import Claim, inputs
-from ..config.inputs import read_positive_int
+from ..config.inputs import read_number, read_positive_int
+from ..config.resources import FLOAT, check_memory, progress
 from ..grading import Exercise, exact
 from ..report import LabResult, Value
 from ..report import figures as fig
@@ -147,8 +148,9 @@ def run(params):
     >>> run({"d_model": 1024, "base": 10000, "positions": 50, "offsets": [1, 7], "frequencies": "per_pair"}).reproduced
     True
     """
-    d_model = read_positive_int(params["d_model"], "lab.d_model")
-    base = exact_number(params["base"], "lab.base")
+    d_model = read_positive_int(params["d_model"], "lab.d_model", maximum=4096, reason="each offset's exact dot "
+                                "product sums d_model/2 cosines to 30 digits; this size takes about 10 seconds")
+    base = read_number(params["base"], "lab.base")
     if not base > 1:
         raise VecmixError(f"lab.base = {params['base']!r} must be a number larger than 1")
     n = read_positive_int(params["positions"], "lab.positions")
@@ -158,6 +160,7 @@ def run(params):
     per = params.get("frequencies", "per_pair")
     if per not in FREQUENCIES:
         raise VecmixError(f"lab.frequencies = {per!r} must be one of: {', '.join(FREQUENCIES)}")
+    check_memory(LAB, (FLOAT * 6 * n * d_model, {"lab.positions": n, "lab.d_model": d_model}))  # PE, PE(pos + k)
 
     solved = [(name, *solved_kind(name)) for name in kinds(d_model, per)]
     misses = [(name, _at_a_point(residual)) for name, _, residual, _ in solved if any(e != 0 for e in residual)]
@@ -167,7 +170,7 @@ def run(params):
     pe = encoding(positions, d_model, float(base), per)  # (n, d_model)
     omega = frequencies(d_model, float(base), per)  # (d_model,)
     fit_err, rotation_err, spread, formula_err, compared = 0.0, 0.0, 0.0, 0.0, 0
-    for step in offsets:
+    for step in progress(offsets, "positional_encoding: offsets"):
         shifted = encoding(positions + step, d_model, float(base), per)  # (n, d_model): PE(pos + k)
         for b in blocks(d_model):
             P, P_k = pe[:, b], shifted[:, b]  # (n, size) each: the block at pos and at pos + k

@@ -19,7 +19,7 @@ from omegaconf import MISSING
 from vecmix import VecmixError, affine_solution_set, eliminate, exact_equal, in_span, solution_set, to_numeric
 
 from ..claims import Claim, fault, inputs
-from ..config.inputs import read_vector, read_vectors
+from ..config.inputs import read_number, read_vector, read_vectors
 from ..grading import Exercise, same, satisfies, vector, zero
 from ..report import LabResult, Value
 from ..report import figures as fig
@@ -55,7 +55,7 @@ def run(params):
     old = read_vector(params["replaced"], "lab.replaced")  # (d, 1): the value the page had in place k + 1
     combo = read_vector(params["combination"], "lab.combination")  # (k, 1): v_new = sum_j combo_j v_j
     a = read_vector(params["weights"], "lab.weights")  # (k + 1, 1)
-    t = read_vector([params["shift"]], "lab.shift")[0]
+    t = read_number(params["shift"], "lab.shift")
     k, d = base.shape
     if old.rows != d:
         raise VecmixError(f"lab.replaced has {old.rows} numbers but the values in lab.values live in R^{d}")

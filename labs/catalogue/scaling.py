@@ -19,10 +19,11 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from vecmix import VecmixError, attention, exact_number
+from vecmix import VecmixError, attention
 
 from ..claims import Claim, fault, inputs
-from ..config.inputs import read_positive_int, read_seed
+from ..config.inputs import read_number, read_positive_int, read_seed
+from ..config.resources import FLOAT, check_memory, progress
 from ..grading import Exercise, exact
 from ..report import LabResult, Value
 from ..report import figures as fig
@@ -102,7 +103,7 @@ def run(params):
     trials = read_positive_int(params["trials"], "lab.trials")
     if samples < 100:
         raise VecmixError(f"lab.samples = {samples} is too few for a Monte Carlo check; use at least 100")
-    law = tuple(exact_number(params[key], f"lab.{key}") for key in ("mean", "variance", "correlation"))
+    law = tuple(read_number(params[key], f"lab.{key}") for key in ("mean", "variance", "correlation"))
     if not abs(law[0]) <= 100:
         raise VecmixError(f"lab.mean = {params['mean']!r} must lie between -100 and 100 (the scores grow like "
                           "d_k mean^2 and must stay finite in float32)")
@@ -111,6 +112,9 @@ def run(params):
     if not 0 <= law[2] <= 1:
         raise VecmixError(f"lab.correlation = {params['correlation']!r} must lie between 0 and 1")
     rng = np.random.default_rng(read_seed(params["seed"]))
+    check_memory(LAB, (FLOAT * 6 * samples * d_k, {"lab.samples": samples, "lab.d_k": d_k}),  # q, k, their draws
+                 (FLOAT * 4 * trials * n_keys * GRID[-1], {"lab.trials": trials, "lab.n_keys": n_keys}),  # saturation
+                 (FLOAT * 3 * trials * n_keys**2, {"lab.trials": trials, "lab.n_keys": n_keys}))  # the Jacobians
 
     mean_f, square_f, variance_f = moments()
     given = dict(zip((mu, sigma2, rho), law))
@@ -263,7 +267,7 @@ def _saturation(rng, n_keys, trials, law, grid):
     V = np.zeros((trials, n_keys, 1))  # the weights are the point; the values do not matter
     curves, weights = {False: [], True: []}, {}
     largest = float(np.max(q @ np.swapaxes(K, 1, 2)))  # (trials, 1, d) @ (trials, d, n_keys): the unscaled scores
-    for g in grid:
+    for g in progress(grid, "scaling: saturation curves"):
         for scaled in (False, True):
             kwargs = {} if scaled else {"scale": 1.0}  # scaled: vecmix's default 1/sqrt(d_k)
             _, weights[scaled] = attention(q[..., :g], K[..., :g], V, weights=True, **kwargs)  # (trials, 1, n_keys)

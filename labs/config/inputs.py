@@ -5,7 +5,10 @@ from numbers import Integral
 import numpy as np
 import sympy as sp
 
-from vecmix import VecmixError, as_exact
+from vecmix import VecmixError, as_exact, exact_number
+
+LARGEST = sp.Integer(10) ** 100  # config numbers lie within 1e-100 .. 1e100 in size (or are 0): float64 squares
+SMALLEST = 1 / LARGEST           # and multiplies them in the numeric path, and must neither overflow nor flush to 0
 
 
 def read_vector(value, key):
@@ -20,7 +23,7 @@ def read_vector(value, key):
     """
     if not isinstance(value, (list, tuple)) or any(isinstance(v, (list, tuple)) for v in value):
         raise VecmixError(f"{key} must be a list of numbers such as [1, 0], got {value!r}")
-    return as_exact(value, key)
+    return _in_range(as_exact(value, key), key)
 
 
 def read_vectors(value, key):
@@ -39,11 +42,35 @@ def read_vectors(value, key):
         raise VecmixError(f"{key} must be a list of vectors such as [[1, 0], [0, 1]], got {value!r}")
     if not value:
         raise VecmixError(f"{key} is empty: expected at least one vector")
-    return as_exact(value, key)
+    return _in_range(as_exact(value, key), key)
 
 
-def read_positive_int(value, key, maximum=None):
-    """A positive integer such as a dimension, at most ``maximum`` when one is given.
+def read_number(value, key):
+    """One number, exact, within the range a lab computes with.
+
+    >>> read_number("1/3", "lab.shift")
+    1/3
+    >>> read_number("1e400", "lab.shift")
+    Traceback (most recent call last):
+    ...
+    vecmix.errors.VecmixError: lab.shift = '1e400' is too large: a lab's numbers are 0 or between 1e-100 and 1e100 in size, so that float64 can square and multiply them
+    """
+    return _in_range(sp.Matrix([[exact_number(value, key)]]), key, [value])[0]
+
+
+def _in_range(M, key, given=None):
+    """M, after refusing an entry that float64 would overflow or flush to zero once squared (naming its index)."""
+    for (i, j), x in np.ndenumerate(np.array(M.tolist(), dtype=object)):
+        if x != 0 and not SMALLEST <= abs(x) <= LARGEST:
+            where = key if given is not None else (f"{key}[{i}]" if M.cols == 1 else f"{key}[{i}][{j}]")
+            shown = repr(given[0]) if given is not None else _shown(x)
+            raise VecmixError(f"{where} = {shown} is too {'large' if abs(x) > 1 else 'small'}: a lab's numbers are 0 "
+                              "or between 1e-100 and 1e100 in size, so that float64 can square and multiply them")
+    return M
+
+
+def read_positive_int(value, key, maximum=None, reason=""):
+    """A positive integer such as a dimension, at most ``maximum`` when one is given (``reason`` says why).
 
     >>> read_positive_int(0, "lab.d_k")
     Traceback (most recent call last):
@@ -57,7 +84,10 @@ def read_positive_int(value, key, maximum=None):
     if isinstance(value, bool) or not isinstance(value, Integral) or value <= 0:
         raise VecmixError(f"{key} = {value!r} must be a positive integer")
     if maximum is not None and value > maximum:
-        raise VecmixError(f"{key} = {value!r} is too large for this lab: at most {maximum}")
+        raise VecmixError(f"{key} = {value!r} is too large for this lab: at most {maximum}"
+                          + (f" ({reason})" if reason else ""))
+    if value > LARGEST:
+        raise VecmixError(f"{key} = {_shown(value)} is too large: a lab's numbers are at most 1e100")
     return int(value)
 
 
@@ -71,6 +101,8 @@ def read_seed(value, key="lab.seed"):
     """
     if isinstance(value, bool) or not isinstance(value, Integral) or value < 0:
         raise VecmixError(f"{key} = {value!r} must be a nonnegative integer")
+    if value > LARGEST:
+        raise VecmixError(f"{key} = {_shown(value)} is too large: a lab's numbers are at most 1e100")
     return int(value)
 
 
@@ -129,3 +161,9 @@ def check_query_size(size, K, query="lab.query", keys="lab.keys"):
     if size != K.cols:
         raise VecmixError(f"{query} has {size} numbers but each key in {keys} has {K.cols}: "
                           "the query and the keys must have the same dimension")
+
+
+def _shown(x):
+    """A number for a message: as written when short, else in scientific notation (1.00e+400)."""
+    text = str(x)
+    return text if len(text) <= 20 else sp.sstr(sp.Float(x, 3))
