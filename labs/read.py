@@ -15,8 +15,9 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import OmegaConf
 
 from .catalogue import LABS
-from .config.errors import run_cli
+from .config.errors import exit_if_user_error, run_cli
 from .config.schema import register
+from .report.folders import discard_created
 from .report.markdown import table
 from .report.writer import write_file
 from .reproduce import CONFIG_DIR, compose_lab, reproduce
@@ -31,12 +32,15 @@ def compose_paper(paper):
         return compose(config_name="read", overrides=[f"paper={paper}"])
 
 
-def lab_results(lab, reports):
-    """The results.json of a lab's default report under ``reports``, running the lab first if it is missing."""
-    path = Path(reports) / lab / "results.json"
-    if not path.exists():
-        reproduce(compose_lab(lab), Path(reports) / lab)
-    return json.loads(path.read_text())
+def lab_runs(labs, reports):
+    """One row per lab (its default report under ``reports``, run first where it is missing): claims and verdicts."""
+    from .report.frame import load_results, runs
+
+    for lab in labs:
+        if not (Path(reports) / lab / "results.json").exists():
+            reproduce(compose_lab(lab), Path(reports) / lab)
+    jobs = runs(load_results(reports, recursive=False)).set_index("run")
+    return jobs.loc[list(labs)]
 
 
 def render(paper, reports):
@@ -46,16 +50,15 @@ def render(paper, reports):
     >>> text.splitlines()[5], "| 3.2.1, footnote 4 |" in text
     ('# Reading report: Attention Is All You Need', True)
     """
-    rows, missing = [], []
-    for claim in paper["claims"]:
-        if claim["lab"] not in LABS:
-            missing.append(claim["lab"])
-            continue
-        doc = lab_results(claim["lab"], reports)
-        held = sum(c["verdict"] == "reproduced" for c in doc["claims"])
-        verdict = "reproduced" if held == len(doc["claims"]) else f"**{held} of {len(doc['claims'])} reproduced**"
+    missing = [claim["lab"] for claim in paper["claims"] if claim["lab"] not in LABS]
+    checked = [claim for claim in paper["claims"] if claim["lab"] in LABS]
+    jobs = lab_runs(sorted({claim["lab"] for claim in checked}), reports)
+    rows = []
+    for claim in checked:
+        held, total = jobs.loc[claim["lab"], "reproduced"], jobs.loc[claim["lab"], "claims"]
+        verdict = "reproduced" if held == total else f"**{held} of {total} reproduced**"
         rows.append([claim["section"], claim["statement"], f"[`{claim['lab']}`](../{claim['lab']}/report.md)",
-                     f"{verdict} ({held} of {len(doc['claims'])} checks)"])
+                     f"{verdict} ({held} of {total} checks)"])
     bullets = lambda items: "\n".join(f"- {item}" for item in items)  # noqa: E731
     parts = [
         "---", f"title: {json.dumps('Reading report: ' + paper['title'])}", f"paper: {paper['name']}", "---", "",
@@ -80,19 +83,24 @@ def render(paper, reports):
     return "\n".join(parts)
 
 
-@hydra.main(config_path="../conf", config_name="read", version_base="1.3")
+@hydra.main(config_path=str(CONFIG_DIR), config_name="read", version_base="1.3")
 def main(cfg):
     """Write reports/papers/<paper>.md (the labs' reports are read from, or written to, reports/)."""
-    paper = OmegaConf.to_container(cfg.paper, resolve=True)
-    out = Path(HydraConfig.get().runtime.output_dir) / f"{paper['name']}.md"
-    write_file(out, render(paper, out.parent.parent).encode())
+    try:
+        paper = OmegaConf.to_container(cfg.paper, resolve=True)
+        out = Path(HydraConfig.get().runtime.output_dir) / f"{paper['name']}.md"
+        write_file(out, render(paper, out.parent.parent).encode())
+    except Exception as exc:
+        discard_created()
+        exit_if_user_error(exc)  # exit here, before Hydra adds lines of its own
+        raise
     print(f"reading report: {out.relative_to(Path.cwd()) if out.is_relative_to(Path.cwd()) else out}")
 
 
 def cli():
     """The command line, with one-line errors as for labs.reproduce."""
     register()
-    run_cli(main)
+    run_cli(main, "paper", PAPERS)
 
 
 if __name__ == "__main__":

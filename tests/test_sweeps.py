@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from labs.report.sweep import summarize
@@ -22,9 +23,9 @@ def sweep(tmp_path, *extra):
 
 
 def check_summary(folder):
-    rows = json.loads((folder / "summary.json").read_text())
-    assert [r["overrides"]["lab.d_k"] for r in rows] == ["4", "16"]
-    assert all(r["reproduced"] == r["claims"] for r in rows)
+    claims = pd.read_csv(folder / "summary.csv")  # one row per claim of every job
+    assert claims.drop_duplicates("run")["lab.d_k"].tolist() == [4, 16]
+    assert (claims["verdict"] == "reproduced").all() and len(claims) == 2 * claims["claim"].nunique()
     text = (folder / "summary.md").read_text()
     assert "| 0_scaling | scaling | 4 |" in text and "![sweep summary](summary.svg)" in text
     assert (folder / "summary.svg").read_bytes().startswith(b"<?xml")
@@ -40,8 +41,8 @@ def test_summary_of_jobs_without_a_varying_number_has_no_plot(tmp_path):
     job = tmp_path / "0_vector_mixture"
     job.mkdir()
     doc = {"lab": "vector_mixture", "command": "python -m labs.reproduce lab=vector_mixture lab.query=[0,1]",
-           "claims": [{"verdict": "reproduced"}], "values": {"x": {"numeric": 1.5}}}
+           "claims": [{"id": "c", "verdict": "reproduced", "exact": True}], "values": {"x": {"numeric": 1.5}}}
     (job / "results.json").write_text(json.dumps(doc))
-    rows = summarize(tmp_path)
-    assert rows[0]["values"] == {"x": 1.5} and not (tmp_path / "summary.svg").exists()
+    jobs = summarize(tmp_path)
+    assert jobs.loc[0, "values.x"] == 1.5 and not (tmp_path / "summary.svg").exists()
     assert "1 jobs; 1 with every claim reproduced." in (tmp_path / "summary.md").read_text()

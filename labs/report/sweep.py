@@ -1,11 +1,16 @@
 """The sweep summary: when a Hydra multirun ends, a table and a plot across its jobs, beside them.
 
 Registered as a Hydra callback in conf/config.yaml, so every ``-m`` sweep gets
-``summary.md``, ``summary.json`` and (when one numeric override varies) ``summary.svg``
-in its sweep folder, whatever launcher ran the jobs.
+``summary.md``, ``summary.csv`` (every claim of every job, :func:`labs.report.frame.load_results`)
+and (when one numeric override varies) ``summary.svg`` in its sweep folder, whatever
+launcher ran the jobs. A job that fails leaves ``error.json`` (its one-line error) in its
+folder instead of a report; the other jobs still run, the summary lists the failures,
+and the command exits with status 2.
 """
 
 import json
+import sys
+import traceback
 from pathlib import Path
 
 from hydra.experimental.callback import Callback
@@ -15,69 +20,81 @@ from .markdown import table
 MAX_PANELS = 4
 
 
-def collect(sweep_dir):
-    """One row per job folder holding a results.json: its overrides, claim counts and scalar values.
+def record_failure(job_dir, overrides, exc):
+    """Write ``error.json`` for a failed job and say so on stderr: one line for a user error, a traceback for a bug."""
+    from ..config.errors import explain
 
-    >>> collect("/nonexistent")
-    []
-    """
-    rows = []
-    for results in sorted(Path(sweep_dir).glob("*/results.json"), key=lambda p: _job_number(p.parent.name)):
-        doc = json.loads(results.read_text())
-        overrides = dict(o.split("=", 1) for o in doc["command"].split()[3:] if "=" in o)
-        scalars = {name: v["numeric"] for name, v in doc["values"].items()
-                   if isinstance(v.get("numeric"), (int, float)) and not isinstance(v.get("numeric"), bool)}
-        rows.append({"job": results.parent.name, "lab": doc["lab"], "overrides": overrides,
-                     "reproduced": sum(c["verdict"] == "reproduced" for c in doc["claims"]),
-                     "claims": len(doc["claims"]), "values": scalars})
-    return rows
+    line = explain(exc)
+    if line is None:
+        traceback.print_exception(exc)
+        line = f"a bug in vecmix: {type(exc).__name__}: {exc}"
+    command = " ".join(["python", "-m", "labs.reproduce", *overrides])
+    doc = {"job": Path(job_dir).name, "command": command, "error": line}
+    Path(job_dir).mkdir(parents=True, exist_ok=True)
+    (Path(job_dir) / "error.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    print(f"error: job {Path(job_dir).name} ({' '.join(overrides)}): {line}", file=sys.stderr)
 
 
 def summarize(sweep_dir):
-    """Write summary.md, summary.json and (for one varying numeric override) summary.svg; return the rows."""
+    """Write summary.md, summary.csv and (for one varying numeric override) summary.svg; return the jobs' table."""
+    from .frame import FAILED, load_results, runs  # pandas only when a sweep ends
+
     sweep_dir = Path(sweep_dir)
-    rows = collect(sweep_dir)
-    if not rows:
-        return rows
-    keys = sorted({k for r in rows for k in r["overrides"]} - {"lab"})
-    shared = sorted(set.intersection(*(set(r["values"]) for r in rows)))
-    header = ["job", "lab", *keys, "claims reproduced", *shared]
-    body = [[r["job"], r["lab"], *(r["overrides"].get(k, "") for k in keys), f"{r['reproduced']} of {r['claims']}",
-             *(f"{r['values'][name]:.6g}" for name in shared)] for r in rows]
-    text = ["# Sweep summary", "", f"{len(rows)} jobs; {sum(r['reproduced'] == r['claims'] for r in rows)} with every "
-            "claim reproduced.", "", table(header, body), ""]
-    varying = [k for k in keys if len({r["overrides"].get(k) for r in rows}) > 1 and _numeric(rows, k)]
+    claims = load_results(sweep_dir, recursive=False)
+    if claims.empty:
+        return claims
+    jobs = runs(claims)
+    keys = [c for c in jobs.columns if c.startswith(("lab.", "+lab.", "hydra.")) and jobs[c].notna().any()]
+    values = [c for c in jobs.columns if c.startswith("values.")]
+    ok = jobs[jobs["error"].isna()]
+    shared = [c for c in values if ok[c].notna().all()] if len(ok) else []
+    failed = jobs[jobs["error"].notna()]
+    header = ["job", "lab", *keys, "claims reproduced", *(c.removeprefix("values.") for c in shared)]
+    body = [[r["run"], r["lab"], *("" if _blank(r[k]) else r[k] for k in keys),
+             FAILED if r["error"] is not None else f"{r['reproduced']} of {r['claims']}",
+             *("" if _blank(r[c]) else f"{r[c]:.6g}" for c in shared)] for _, r in jobs.iterrows()]
+    complete = int((ok["reproduced"] == ok["claims"]).sum())
+    text = ["# Sweep summary", "", f"{len(jobs)} jobs; {complete} with every claim reproduced"
+            + (f"; {len(failed)} failed." if len(failed) else "."), "", table(header, body), ""]
+    if len(failed):
+        text += ["## Failed jobs", "", *(f"- `{r['run']}`: {r['error']}" for _, r in failed.iterrows()), ""]
+    varying = [k for k in keys if ok[k].nunique() > 1 and _numeric(ok[k])]
     if len(varying) == 1 and shared:
         from . import figures  # matplotlib only when there is something to plot
 
         x_key = varying[0]
-        ordered = sorted(rows, key=lambda r: float(r["overrides"][x_key]))
-        x = [float(r["overrides"][x_key]) for r in ordered]
-        panels = [(name, {name: [r["values"][name] for r in ordered]}) for name in shared[:MAX_PANELS]]
-        (sweep_dir / "summary.svg").write_bytes(figures.svg_bytes(figures.line_panels(x, panels, x_key)))
+        ordered = ok.assign(x=ok[x_key].astype(float)).sort_values("x")
+        panels = [(c.removeprefix("values."), {c.removeprefix("values."): ordered[c].tolist()})
+                  for c in shared[:MAX_PANELS]]
+        (sweep_dir / "summary.svg").write_bytes(figures.svg_bytes(figures.line_panels(ordered["x"].tolist(), panels,
+                                                                                       x_key)))
         text += ["![sweep summary](summary.svg)", "", f"*The values shared by every job against {x_key}.*", ""]
     (sweep_dir / "summary.md").write_text("\n".join(text))
-    (sweep_dir / "summary.json").write_text(json.dumps(rows, indent=2, sort_keys=True) + "\n")
-    return rows
+    claims.to_csv(sweep_dir / "summary.csv", index=False)
+    return jobs
 
 
 class SweepSummary(Callback):
-    """Hydra callback: summarise the sweep folder when a multirun ends."""
+    """Hydra callback: summarise the sweep folder when a multirun ends; exit with status 2 if a job failed."""
 
     def on_multirun_end(self, config, **kwargs):
-        rows = summarize(config.hydra.sweep.dir)
-        if rows:
-            print(f"sweep summary: {Path(config.hydra.sweep.dir) / 'summary.md'}")
+        sweep_dir = Path(config.hydra.sweep.dir)
+        jobs = summarize(sweep_dir)
+        if len(jobs):
+            print(f"sweep summary: {sweep_dir / 'summary.md'}")
+        failed = int(jobs["error"].notna().sum()) if "error" in jobs else 0
+        if failed:
+            print(f"error: {failed} of {len(jobs)} jobs failed; see {sweep_dir / 'summary.md'}", file=sys.stderr)
+            sys.exit(2)
 
 
-def _numeric(rows, key):
+def _blank(x):
+    return x is None or (isinstance(x, float) and x != x)  # None, or NaN where a failed job has no value
+
+
+def _numeric(column):
     try:
-        [float(r["overrides"][key]) for r in rows]
-    except (KeyError, ValueError):
+        column.astype(float)
+    except (TypeError, ValueError):
         return False
     return True
-
-
-def _job_number(name):
-    head = name.split("_", 1)[0]
-    return int(head) if head.isdigit() else 0
