@@ -1,0 +1,237 @@
+"""Every command fails kindly: one ``error:`` line, exit status 2, and the folder it ran in left byte-identical.
+
+The commands run in-process (``labs.reproduce.cli`` and ``labs.read.cli`` with ``sys.argv``
+set, as ``python -m`` would), in a scratch folder holding a copy of the committed gallery
+and a README.md, so that "nothing was lost" is checked byte for byte. The cases are the
+ones a newcomer and a hostile user tried (issue 14), then one case per lab for every config
+key: the wrong type, empty, huge and out of range. Sweeps run every job they can and list
+the failures; a killed writer's leftovers are removed by the next run.
+"""
+
+import contextlib
+import dataclasses
+import io
+import os
+import shutil
+import sys
+import typing
+from pathlib import Path
+
+import pytest
+
+from labs import read, reproduce
+from labs.catalogue import LABS
+from vecmix import VecmixError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def gallery(tmp_path_factory):
+    """A folder holding a copy of the committed gallery and a README.md, and its snapshot (copied once)."""
+    folder = tmp_path_factory.mktemp("scratch")
+    shutil.copytree(ROOT / "reports", folder / "reports", ignore=shutil.ignore_patterns("multirun"))
+    shutil.copy(ROOT / "README.md", folder / "README.md")
+    return folder, snapshot(folder)
+
+
+@pytest.fixture
+def scratch(gallery, monkeypatch):
+    """The gallery's folder as the cwd: (folder, its snapshot before the test)."""
+    monkeypatch.chdir(gallery[0])
+    return gallery
+
+
+def snapshot(folder):
+    return {p.relative_to(folder).as_posix(): (p.read_bytes() if p.is_file() else None) for p in folder.rglob("*")}
+
+
+def command(*args, module=reproduce):
+    """(exit status, stderr, stdout) of ``python -m labs.<module> args``, run in-process."""
+    saved = sys.argv
+    sys.argv, err, out, code = [module.__name__, *args], io.StringIO(), io.StringIO(), 0
+    try:
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+            module.cli()
+    except SystemExit as exc:
+        code = exc.code
+    finally:
+        sys.argv = saved
+    return code, err.getvalue(), out.getvalue()
+
+
+def refused(args, scratch, module=reproduce):
+    """Run a command that must be refused in the scratch folder; return its one error line (without 'error: ')."""
+    folder, before = scratch
+    code, err, out = command(*args, module=module)
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("error: "), (code, err, out[-500:])
+    assert "Traceback" not in err + out
+    assert snapshot(folder) == before, "the refused run changed the folder"
+    return lines[0].removeprefix("error: ")
+
+
+ISSUE_CASES = [  # (command line, what the one line must say)
+    (["lab=efficient_variants", "lab.seed=-1"], "lab.seed = -1 must be a nonnegative integer"),
+    (["lab=multihead", "lab.seed=-1"], "lab.seed = -1 must be a nonnegative integer"),
+    (["lab=scaling", "lab.seed=-1"], "lab.seed = -1 must be a nonnegative integer"),
+    (["lab=positional_encoding", "lab.offsets=[]"], "lab.offsets is empty"),
+    (["lab=attention_basic", "lab.query=${nosuch}"], "lab.query: Interpolation key 'nosuch' not found"),
+    (["lab=attention_basic", "lab.name=nosuch"], "lab.name = 'nosuch' but the lab chosen is attention_basic"),
+    (["lab=attention_basic", "lab.name=cost_per_layer"], "lab.name = 'cost_per_layer' but the lab chosen is"),
+    (["lab=attention_basic", "=1"], "cannot read the override '=1': it has no key before '='"),
+    (["hydra.run.dir=README.md"], "hydra.run.dir = README.md: it is a file, not a folder"),
+    (["hydra.run.dir=README.md/x"], "hydra.run.dir = README.md/x: README.md is a file, not a folder"),
+    (["lab=negative_weights", "lab.values=[['1e400',0.2],[0.5,1],[1,0]]"], "lab.values[0][0] = 1.00e+400 is too large"),
+    (["lab=redundant_values", "lab.values=[['1e400',0.2],[0.5,1]]"], "lab.values[0][0] = 1.00e+400 is too large"),
+    (["lab=multihead", "lab.embeddings=[['1e400',0],[0,1],[1,1]]"], "lab.embeddings[0][0] = 1.00e+400 is too large"),
+    (["lab=multihead", "lab.embeddings=[[1e400,0],[0,1],[1,1]]"], "lab.embeddings[0][0] = inf is not a finite"),
+    (["lab.query=[1e400,0]"], "lab.query[0] = inf is not a finite number"),
+    (["lab=scaling", "lab.d_k=1000000"], "scaling with lab.samples = 20000, lab.d_k = 1000000 needs about"),
+    (["lab=positional_encoding", f"lab.d_model={10**30}"], f"lab.d_model = {10**30} is too large for this lab"),
+    (["lab=scaling", f"lab.samples={10**30}"], "scaling with lab.samples = 1000000000000000000000000000000, lab.d_k"),
+    (["lab=cost_per_layer", "lab.repeats=0"], "lab.repeats = 0 must be a positive integer"),
+    (["lab=cost_per_layer", "lab.ns=[]"], "lab.ns = [] needs at least two different sizes"),
+    (["lab=cost_per_layer", "lab.ns=[0]"], "lab.ns[0] = 0 must be a positive integer"),
+    (["lab=cost_per_layer", "lab.ds=[]"], "lab.ds = [] needs at least two different sizes"),
+    (["lab=cost_per_layer", "lab.ds=[0]"], "lab.ds[0] = 0 must be a positive integer"),
+    (["lab=cost_per_layer", "lab.measure=true", "lab.ns=[64,100000000]"], "cost_per_layer with lab.ns = [64, 1000"),
+    (["lab=positional_encoding", "lab.base=inf"], "lab.base = inf is not a finite number"),
+    (["+lab.queryx=1"], "lab.queryx is not a config key (did you mean lab.query?)"),
+    (["++lab.queryx=1"], "lab.queryx is not a config key (did you mean lab.query?)"),
+    (["+labx=1"], "labx is not a config key (did you mean lab?)"),
+    (["lab.values=[[1.0,0.2],1]"], "lab.values[1]: Invalid value assigned"),
+    (["lab=../read"], "there is no lab named '../read'; choose one of: attention_basic,"),
+    (["lab=true"], "there is no lab named 'true'"),
+    (["lab=null"], "there is no lab named 'null'"),
+    (["~lab"], "lab cannot be removed ('~lab')"),
+    (["-m", "lab=attention_basic,nosuch"], "there is no lab named 'nosuch'"),
+    (["lab=efficient_variants", "lab.n=1000000"], "lab.n = 1000000 is too large for this lab: at most 256"),
+    (["lab=multihead_cost", "lab.d_model=1000000"], "multihead_cost with lab.d_model = 1000000, lab.heads = 8 needs"),
+    (["lab=scaling", "lab.n_keys=1000000"], "scaling with lab.trials = 200, lab.n_keys = 1000000 needs about"),
+    (["lab=paper_lab", "lab.d=1000000"], "lab.d = 1000000 is too large for this lab: at most 512"),
+    (["lab=multihead", "lab.heads=1000000"], "lab.heads = 1000000 is too large for this lab: at most 4"),
+]
+
+
+@pytest.mark.parametrize("args, expected", ISSUE_CASES, ids=[" ".join(a) for a, _ in ISSUE_CASES])
+def test_each_reported_case_is_one_line_and_loses_nothing(scratch, args, expected):
+    line = refused(args, scratch)
+    assert line.startswith(expected), line
+
+
+def test_a_refused_run_removes_the_folders_hydra_made_for_it(scratch):
+    refused(["lab.d_k=0", "hydra.run.dir=new/deeper/run"], scratch)
+    assert not Path("new").exists()
+
+
+def test_reading_reports_fail_kindly_too(scratch):
+    assert refused(["paper=../lab/attention_basic"], scratch, module=read).startswith(
+        "there is no paper named '../lab/attention_basic'; choose one of: attention_is_all_you_need")
+    assert refused(["paper=nosuch", "hydra.run.dir=README.md"], scratch, module=read).startswith(
+        "there is no paper named 'nosuch'")
+
+
+def test_a_folder_that_cannot_be_written_is_named(scratch, monkeypatch):
+    """A read-only reports/ (simulated: root may write anywhere) gives one line, for both commands."""
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", "reports")
+
+    monkeypatch.setattr("labs.report.writer.tempfile.mkdtemp", denied)
+    monkeypatch.setattr("labs.report.writer.tempfile.mkstemp", denied)
+    assert "Permission denied" in refused(["lab=masking"], scratch)
+    assert "Permission denied" in refused([], scratch, module=read)
+    monkeypatch.undo()
+    monkeypatch.setattr("labs.report.folders.os.access", lambda *a: False)
+    assert "cannot write to" in refused(["lab=masking", "hydra.run.dir=elsewhere/x"], scratch)
+
+
+def test_a_killed_writer_s_leftovers_are_removed_by_the_next_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    dead = 2**22 + 12345  # above Linux's default pid_max: no such process
+    (tmp_path / "reports" / f".masking.{dead}.abc.new" / "figures").mkdir(parents=True)
+    (tmp_path / "reports" / f".masking.{os.getpid()}.xyz.new").mkdir()  # a writer still alive: kept
+    code, err, _ = command("lab=masking")
+    assert code == 0, err
+    assert not (tmp_path / "reports" / f".masking.{dead}.abc.new").exists()
+    assert (tmp_path / "reports" / f".masking.{os.getpid()}.xyz.new").exists()
+
+
+def test_a_sweep_runs_every_job_and_lists_the_failures(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, err, _ = command("-m", "lab=attention_basic", "lab.d_k=1,0,2", "hydra.sweep.dir=sweep")
+    assert code == 2
+    assert err.splitlines() == ["error: job 1_attention_basic (lab=attention_basic lab.d_k=0): lab.d_k = 0 must be "
+                                "a positive integer",
+                                f"error: 1 of 3 jobs failed; see {Path('sweep') / 'summary.md'}"]
+    sweep = tmp_path / "sweep"
+    assert (sweep / "0_attention_basic" / "report.md").exists() and (sweep / "2_attention_basic" / "report.md").exists()
+    text = (sweep / "summary.md").read_text()
+    assert "3 jobs; 1 with every claim reproduced; 1 failed." in text
+    assert "| 1_attention_basic | attention_basic | 0 | failed |" in text
+    assert "- `1_attention_basic`: lab.d_k = 0 must be a positive integer" in text
+    import pandas as pd
+
+    claims = pd.read_csv(sweep / "summary.csv")
+    assert claims.loc[claims["verdict"] == "failed", "run"].tolist() == ["1_attention_basic"]
+    assert set(claims.loc[claims["verdict"] != "failed", "lab.d_k"]) == {1, 2}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# One case per lab for every config key: the wrong type, empty, huge, out of range.
+
+def _kind(annotation):
+    """'list' for list-valued keys, else 'int', 'bool', 'str' or 'number' (typed Any: a number the lab reads)."""
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    base = args[0] if typing.get_origin(annotation) is typing.Union else annotation
+    if typing.get_origin(base) in (list, typing.List):
+        return "list"
+    return {int: "int", bool: "bool", str: "str"}.get(base, "number")
+
+
+BAD = {  # kind: {what: override value}
+    "list": {"wrong type": "abc", "empty": "[]", "huge": "[[['1e400']]]", "out of range": "[[[[1]]]]"},
+    "int": {"wrong type": "[1]", "empty": "''", "huge": str(10**400), "out of range": "-1"},
+    "bool": {"wrong type": "[1]", "empty": "''", "huge": str(10**400), "out of range": "2"},
+    "str": {"wrong type": "[1]", "empty": "''", "huge": "x" * 10_000, "out of range": "nosuch"},
+    "number": {"wrong type": "[1]", "empty": "''", "huge": "'1e400'", "out of range": "abc"},
+}
+
+
+def _key_cases():
+    for lab, module in LABS.items():
+        for field in dataclasses.fields(module.Config):
+            if field.name == "name":
+                continue
+            for what, value in BAD[_kind(field.type)].items():
+                yield pytest.param(lab, field.name, value, id=f"{lab}.{field.name}-{what}")
+
+
+@pytest.mark.parametrize("lab, key, value", list(_key_cases()))
+def test_every_key_of_every_lab_refuses_bad_values(scratch, lab, key, value):
+    line = refused([f"lab={lab}", f"lab.{key}={value}"], scratch)
+    assert f"lab.{key}" in line, line
+
+
+def test_long_loops_show_progress_on_a_terminal_only(monkeypatch):
+    from labs.config import resources
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    for stream, shown in ((Terminal(), True), (io.StringIO(), False)):
+        monkeypatch.setattr(sys, "stderr", stream)
+        monkeypatch.setattr(resources, "PROGRESS_DELAY", 0)
+        assert list(resources.progress(range(3), "scaling: saturation curves")) == [0, 1, 2]
+        assert ("scaling: saturation curves" in stream.getvalue()) == shown
+
+
+def test_memory_is_checked_against_what_this_machine_has(monkeypatch):
+    from labs.config import resources
+
+    monkeypatch.setattr(resources, "available_memory", lambda: 10**6)
+    with pytest.raises(VecmixError, match=r"^scaling with lab.trials = 200, lab.n_keys = 16 needs about 160 MiB of "
+                                          r"memory, and this machine has 977 KiB available: lower lab.trials or "
+                                          r"lab.n_keys$"):
+        LABS["scaling"].run({**reproduce.compose_lab("scaling").lab})
