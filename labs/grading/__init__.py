@@ -14,7 +14,6 @@ from .answers import AnswerError, parse_answer
 from .checks import (
     VISIBILITIES,
     AnswerFile,
-    read_answer_file,
     Exercise,
     Verdict,
     Wrong,
@@ -22,6 +21,7 @@ from .checks import (
     equivalent,
     exact,
     grade,
+    read_answer_file,
     read_answers,
     same,
     satisfies,
