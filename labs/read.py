@@ -18,6 +18,7 @@ from .catalogue import LABS
 from .config.errors import exit_if_user_error, run_cli
 from .config.schema import register
 from .report.folders import discard_created
+from .report.latex import portable
 from .report.markdown import table
 from .report.writer import write_file
 from .reproduce import CONFIG_DIR, compose_lab, reproduce
@@ -44,7 +45,7 @@ def lab_runs(labs, reports):
 
 
 def render(paper, reports):
-    """The reading report's Markdown; links are relative to reports/papers/.
+    """The reading report's Markdown, its math made portable; links are relative to reports/papers/.
 
     >>> text = render(OmegaConf.to_container(compose_paper("attention_is_all_you_need").paper), "reports")
     >>> text.splitlines()[5], "| 3.2.1, footnote 4 |" in text
@@ -80,7 +81,7 @@ def render(paper, reports):
               "The lab [`paper_lab`](../paper_lab/report.md) does exactly this, in any dimension.", "",
               "## What has changed since publication", "", paper["changed"], "",
               "## Regenerate", "", "```bash", f"python -m labs.read paper={paper['name']}", "```", ""]
-    return "\n".join(parts)
+    return portable("\n".join(parts))
 
 
 @hydra.main(config_path=str(CONFIG_DIR), config_name="read", version_base="1.3")

@@ -5,6 +5,8 @@ inline math is ``$...$``; tables are GFM pipe tables; images are relative links 
 an italic caption line.
 """
 
+import re
+
 import sympy as sp
 
 SOURCES = {
@@ -124,6 +126,19 @@ def table(header, rows):
         return "| " + " | ".join(str(c).replace("|", r"\|").replace("\n", " ") for c in row) + " |"
 
     return "\n".join([cells(header), "| " + " | ".join("---" for _ in header) + " |", *map(cells, rows)])
+
+
+def literal(text):
+    r"""Plain text (a value, a formula in SymPy's notation) that Markdown must not read as emphasis or HTML.
+
+    ``*``, ``_``, ``~`` and ``<`` are escaped outside ``$...$`` math, which :mod:`labs.report.latex` makes safe.
+
+    >>> print(literal("4*d_model**2*n, and $x_{i}$"))
+    4\*d\_model\*\*2\*n, and $x_{i}$
+    """
+    pieces = str(text).split("$")
+    pieces[::2] = [re.sub(r"([*_~<])", r"\\\1", piece) for piece in pieces[::2]]
+    return "$".join(pieces)
 
 
 def image(path, alt, caption):

@@ -8,7 +8,8 @@ import platform
 import re
 from importlib import metadata
 
-from .markdown import table
+from .latex import portable
+from .markdown import literal, table
 
 PACKAGES = ("vecmix", "numpy", "sympy", "matplotlib", "hydra-core", "omegaconf")
 
@@ -31,6 +32,8 @@ def environment():
 def render_markdown(result, command, env):
     """The report: front matter, title, the lab's sections, claims, deviations, environment, command.
 
+    Its math is made portable (:func:`labs.report.latex.portable`).
+
     >>> from labs.claims import Claim
     >>> from labs.report import LabResult
     >>> r = LabResult("demo", "Demo", "An intro.", ["## Body"], [Claim("c", "s", "000 §1", "1", "1", True, True)], [])
@@ -41,7 +44,7 @@ def render_markdown(result, command, env):
     counted = sum(c.holds for c in result.claims)
     claims_table = table(
         ["id", "claim", "source", "expected", "observed", "verdict"],
-        [[f"`{c.id}`", c.statement, c.source, c.expected, c.observed, c.verdict if c.holds else f"**{c.verdict}**"]
+        [[f"`{c.id}`", c.statement, c.source, literal(c.expected), literal(c.observed), c.verdict if c.holds else f"**{c.verdict}**"]
          for c in result.claims],
     )
     counters = [f"- `{c.id}`: {result.counter_cases[c.id].describe()}" for c in result.claims
@@ -82,7 +85,7 @@ def render_markdown(result, command, env):
         "```",
         "",
     ]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(parts))
+    return portable(re.sub(r"\n{3,}", "\n\n", "\n".join(parts)))
 
 
 def render_json(result, command, config, env):
