@@ -9,6 +9,7 @@ from omegaconf import OmegaConf
 
 from labs.catalogue import multihead
 from labs.claims.faults import FAULTS, injected
+from labs.report.latex import safe
 from labs.reproduce import build, compose_lab
 
 
@@ -91,7 +92,7 @@ def test_report_shows_every_head_its_scale_projections_and_weights(default):
     for j in (1, 2):
         assert f"### Head {j}" in report and f"W_q^{{({j})}} =" in report and f"W_v^{{({j})}} =" in report
         assert f"Q_{j} = " in report and f"K_{j} = " in report
-    assert report.count(r"1/\sqrt{d_{head}} = \frac{\sqrt{2}}{2}") == 2
+    assert report.count(safe(r"1/\sqrt{d_{head}} = \frac{\sqrt{2}}{2}")) == 2
     assert "| query \\ key | 1 i | 2 love |" in report
     assert not re.search(r"\\[,;!:]", report) and "}_t" not in report  # math that survives GitHub's parser
     assert "0.9 BLEU" in report and "Table 3 rows (A)" in report  # the evidence, in prose
