@@ -8,7 +8,9 @@ value at fault and what was expected. Anything else is a bug, and keeps its trac
 import dataclasses
 import difflib
 import os
+import re
 import sys
+import warnings
 
 from hydra.errors import ConfigCompositionException, MissingConfigException, OverrideParseException
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
@@ -51,10 +53,22 @@ def explain(exc):
         if isinstance(cause, OmegaConfBaseException) and getattr(cause, "full_key", None):
             return f"{_override_key(str(exc), str(cause.full_key))}: {_first_line(cause.msg)}"
         return _first_line(str(exc))
+    if isinstance(exc, ValueError) and "int()" in str(exc) and _raised_in(exc, "omegaconf"):
+        word = str(exc).rsplit(":", 1)[-1].strip()  # OmegaConf.update going through a list by a word: lab.query.x=1
+        return (f"an override's key goes into a list by the name {word}; a list's items are numbered from 0, "
+                "and a lab's lists are set whole, e.g. lab.query=[1,0]")
     if isinstance(exc, OmegaConfBaseException):  # raised while resolving, e.g. an interpolation ${nosuch}
         key = getattr(exc, "full_key", None)
         return f"{key}: {_first_line(exc.msg)}" if key else _first_line(str(exc))
     return None
+
+
+def _raised_in(exc, package):
+    """Whether the innermost frame of ``exc``'s traceback is in ``package``'s code."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and f"{os.sep}{package}{os.sep}" in tb.tb_frame.f_code.co_filename
 
 
 def _override_key(message, full_key):
@@ -93,11 +107,96 @@ def _first_line(text):
 _TRACE = "VECMIX_FULL_ERROR"  # the user's own HYDRA_FULL_ERROR, remembered before run_cli sets it
 
 
-def check_choices(argv, group, options):
-    """Refuse, before Hydra reads any file, an override that cannot choose one of ``options`` for ``group``.
+PROTECTED = {  # Hydra settings that would write into, or stop checking, the report folder
+    "hydra.callbacks": "vecmix's own callback checks the config and the output folder before Hydra makes it",
+    "hydra.output_subdir": "the report folder's .hydra/ is written by vecmix with the report, all at once",
+    "hydra.job_logging": "Hydra's log file would be written into the report folder, which holds only the report",
+    "hydra.hydra_logging": "Hydra's log file would be written into the report folder, which holds only the report",
+}
+_UNDERFLOW = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)[eE][-+]?\d+(?![\w.])")
+_DEEPEST = 4  # no lab takes a value nested deeper than a list of matrices
 
-    Hydra would otherwise read ``lab=../read`` as a path, ``lab=true`` as a boolean and ``~lab``
-    as a request to run no lab at all; an override with no key (``=1``) is refused here too.
+
+def shown(text, limit=60):
+    """An override or value as a message shows it: quoted, control characters escaped, long ones cut.
+
+    >>> print(shown("lab.d_k=\\x1b[31mred"))
+    'lab.d_k=\\x1b[31mred'
+    >>> print(shown("lab.d_k=" + "1" * 100))
+    'lab.d_k=1111111111111111111111111111111111111111111111111111…' (108 characters)
+    """
+    text = str(text)
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}"[:-1] + f"…' ({len(text)} characters)"
+
+
+def _depth(value):
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
+    return 0 if items is None else 1 + max(map(_depth, items), default=0)
+
+
+def _parse(text):
+    """One override, parsed by Hydra's own grammar; anything it cannot read gets one line naming it."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    try:
+        override = OverridesParser.create().parse_override(text)
+        too_deep = _depth(override.value()) > _DEEPEST
+    except (HydraException, ValueError, RecursionError) as exc:
+        reason = ("it is nested too deeply" if isinstance(exc, RecursionError) else
+                  "an integer has more than 4300 digits" if "4300" in str(exc) else _first_line(str(exc)))
+        raise VecmixError(f"cannot read the override {shown(text)}: {reason} (grammar: {OVERRIDE_GRAMMAR})") from None
+    if too_deep:
+        raise VecmixError(f"cannot use the override {shown(text)}: its value is nested more than {_DEEPEST} deep, "
+                          "and no lab takes a value deeper than a list of matrices")
+    return override
+
+
+def _check_numbers(text, key):
+    """Refuse a number literal that float64 reads as 0 although it is not 0 (1e-400): it would change silently."""
+    for literal in _UNDERFLOW.findall(text.split("=", 1)[1] if "=" in text else ""):
+        if float(literal) == 0 and re.search(r"[1-9]", literal.lower().split("e")[0]):
+            raise VecmixError(f"{key}: {literal} is too small to be a float64 and would read as 0; write 0, or "
+                              "a number of size at least 1e-100")
+
+
+def check_flags(argv):
+    """Check Hydra's command-line flags as Hydra's own parser does, with one line for a bad one.
+
+    >>> check_flags(["--cfg", "nosuch"])
+    Traceback (most recent call last):
+    ...
+    vecmix.errors.VecmixError: argument --cfg/-c: invalid choice: 'nosuch' (choose from 'job', 'hydra', 'all'); see --help
+    """
+    from hydra._internal.utils import get_args_parser  # the parser @hydra.main itself uses
+
+    parser = get_args_parser()
+
+    def fail(message):
+        raise VecmixError(f"{message}; see --help")
+
+    parser.error = fail
+    args = parser.parse_args(argv)
+    for flag, path, kind in [("--config-dir", args.config_dir, "folder"), ("--config-path", args.config_path, "folder"),
+                             ("--experimental-rerun", args.experimental_rerun, "file")]:
+        if path is not None and not (os.path.isdir(path) if kind == "folder" else os.path.isfile(path)):
+            raise VecmixError(f"{flag} {shown(path)}: no such {kind}")
+    commands = [o.split("=", 1)[0] for o in args.overrides if o.split("=", 1)[0] in ("install", "uninstall", "query")]
+    if args.shell_completion and len(commands) != 1:
+        raise VecmixError("--shell-completion needs one of install=bash, uninstall=bash or query='...'; see "
+                          "https://hydra.cc/docs/tutorials/basic/running_your_app/tab_completion")
+    return args
+
+
+def check_choices(argv, group, options):
+    """Refuse, before Hydra reads any file, a command line that Hydra would stumble on or that cannot choose
+    one of ``options`` for ``group``.
+
+    Every flag and override is parsed here with Hydra's own parser, so that an unreadable
+    one gets one line; Hydra would read ``lab=../read`` as a path, ``lab=true`` as a
+    boolean and ``~lab`` as a request to run no lab at all; an override with no key
+    (``=1``), a number that float64 reads as 0 (``1e-400``) and a change to the Hydra
+    settings in :data:`PROTECTED` are refused here too.
 
     >>> check_choices(["lab=masking,multihead", "lab.d_k=1"], "lab", ["masking", "multihead"])
     >>> check_choices(["lab=../read"], "lab", ["masking", "multihead"])
@@ -105,20 +204,20 @@ def check_choices(argv, group, options):
     ...
     vecmix.errors.VecmixError: there is no lab named '../read'; choose one of: masking, multihead
     """
-    from hydra._internal.utils import get_args_parser  # the parser @hydra.main itself uses
-    from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.core.override_parser.types import ChoiceSweep, Glob
 
-    try:
-        known, unknown = get_args_parser().parse_known_args(argv)
-    except SystemExit:  # a malformed flag: Hydra's own parser reports it
-        return
-    for text in [*known.overrides, *(u for u in unknown if not u.startswith("-"))]:
-        override = OverridesParser.create().parse_override(text)  # an unreadable one: OverrideParseException
-        if not override.key_or_group:
-            raise VecmixError(f"cannot read the override {text!r}: it has no key before '=' "
+    for text in check_flags(argv).overrides:
+        override = _parse(text)
+        key = override.key_or_group
+        if not key:
+            raise VecmixError(f"cannot read the override {shown(text)}: it has no key before '=' "
                               f"(grammar: {OVERRIDE_GRAMMAR})")
-        if override.key_or_group != group:
+        setting = key.replace("/", ".")
+        for protected, reason in PROTECTED.items():
+            if setting == protected or setting.startswith(protected + "."):
+                raise VecmixError(f"{key} cannot be changed: {reason}")
+        _check_numbers(text, key)
+        if key != group:
             continue
         if override.is_delete():
             raise VecmixError(f"{group} cannot be removed ({text!r}): choose one with {group}=<name>, one of: "
@@ -131,9 +230,9 @@ def check_choices(argv, group, options):
         names = value.list if isinstance(value, ChoiceSweep) else [value]
         for name in names:
             if not isinstance(name, str) or name not in options:
-                shown = name if isinstance(name, str) else text.split("=", 1)[1]
-                raise VecmixError(f"there is no {group} named {shown!r}{suggest(str(shown), list(options))}; "
-                                  f"choose one of: {', '.join(options)}")
+                shown_name = name if isinstance(name, str) else text.split("=", 1)[1]
+                raise VecmixError(f"there is no {group} named {shown_name!r}"
+                                  f"{suggest(str(shown_name), list(options))}; choose one of: {', '.join(options)}")
 
 
 def run_cli(main, group=None, options=()):
@@ -146,6 +245,7 @@ def run_cli(main, group=None, options=()):
     """
     os.environ.setdefault(_TRACE, os.environ.get("HYDRA_FULL_ERROR", "0"))
     os.environ["HYDRA_FULL_ERROR"] = "1"
+    warnings.filterwarnings("ignore", module="omegaconf")  # ${oc.deprecated:...} warns; its error is worded below
     try:
         if group is not None:
             check_choices(sys.argv[1:], group, options)
@@ -159,5 +259,15 @@ def exit_if_user_error(exc):
     """Print one line and exit with status 2 when exc is a user error (unless full traces were asked for)."""
     line = explain(exc)
     if line is not None and os.environ.get(_TRACE) != "1":
-        print(f"error: {line}", file=sys.stderr)
+        print(f"error: {printable(line)}", file=sys.stderr)
         sys.exit(2)
+
+
+def printable(line):
+    """A message safe to print: control characters escaped, digit strings over 40 digits shortened.
+
+    >>> print(printable("lab.d_k = " + "1" * 60 + " is too large; \\x1b[31m"))
+    lab.d_k = 111111111111…111111 (60 digits) is too large; \\x1b[31m
+    """
+    line = "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
+    return re.sub(r"\d{41,}", lambda m: f"{m[0][:12]}…{m[0][-6:]} ({len(m[0])} digits)", line)
