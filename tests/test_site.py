@@ -42,7 +42,19 @@ $$
 | formula | value |
 | --- | --- |
 | $\frac{e ^ {2}}{1 + e + e ^ {2}}$ | $\begin{bmatrix} 1 \cr 0 \end{bmatrix}$ |
-"""
+
+Wider than the page, so each scrolls in its own box:
+
+$$
+v = \begin{bmatrix} WIDE \end{bmatrix}
+$$
+
+| WIDE_HEADER |
+| WIDE_RULE |
+| WIDE_CELLS |
+""".replace("WIDE_HEADER", " | ".join(f"key {j}" for j in range(30))).replace("WIDE_RULE", " | ".join(["---"] * 30)) \
+   .replace("WIDE_CELLS", " | ".join(f"`position_{j}`" for j in range(30))) \
+   .replace("WIDE", " & ".join(rf"\frac{{{j}}}{{1000}}" for j in range(40)))
 
 
 @pytest.fixture(scope="module")
@@ -233,6 +245,8 @@ MEASURE = r"""(() => {
     height: document.documentElement.scrollHeight, text: document.body.innerText, prose: loose.join(''),
     math: [...document.querySelectorAll('math')].map(m => [box(m).width, box(m).height, m.textContent.slice(0, 60)]),
     images: [...document.images].map(i => [i.complete, i.naturalWidth, i.alt]),
+    scrolled: [...document.querySelectorAll('.table, .math.block, math, pre')]
+              .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.className || e.tagName.toLowerCase()),
     wide: [...document.body.querySelectorAll('*')].filter(e => box(e).right > width + 0.5 && !inScroller(e))
           .map(describe),
   };
@@ -274,6 +288,9 @@ def test_page_lays_out_in_the_browser(page, site, browser, tmp_path):
     assert not broken, f"{page}: images that did not load: {broken}"
     if page == "masking.html":
         assert m["images"], "the masking page has figures"
+    if page == "macros.html":
+        assert "table" in m["scrolled"] and {"math block", "math"} & set(m["scrolled"]), \
+            f"the wide formula and table should scroll in their boxes: {m['scrolled']}"
     screenshot(browser, m["height"], tmp_path / (page.replace("/", "_") + ".png"))
     assert (tmp_path / (page.replace("/", "_") + ".png")).stat().st_size > 10_000
 
