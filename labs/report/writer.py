@@ -19,8 +19,11 @@ class ReportFolderError(OSError):
     """The target exists but is not a report folder, so it is not ours to replace."""
 
 
-def write_folder(target, files):
+def write_folder(target, files, marker=MARKER):
     """Atomically make ``target`` hold exactly ``files`` ({relative path: bytes}).
+
+    An existing ``target`` is replaced only when it is empty or holds ``marker`` (a report
+    folder holds ``results.json``; the HTML site, ``index.html``).
 
     >>> import tempfile
     >>> root = Path(tempfile.mkdtemp())
@@ -29,7 +32,7 @@ def write_folder(target, files):
     ['figures/a.svg', 'results.json']
     """
     target = Path(target).absolute()
-    check_replaceable(target)
+    check_replaceable(target, marker)
     staging = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -100,8 +103,9 @@ def _swap_into_place(staging, target):
     raise ReportFolderError(f"could not move the new report into {target} after {_ATTEMPTS} attempts")
 
 
-def check_replaceable(target):
-    """Refuse to replace a folder that is not an empty one or an earlier report, or that holds the cwd."""
+def check_replaceable(target, marker=MARKER):
+    """Refuse to replace a folder that is not an empty one or an earlier report (holding ``marker``), or that
+    holds the cwd."""
     if not target.exists():
         return
     if target.is_file() or target.is_symlink():
@@ -113,10 +117,11 @@ def check_replaceable(target):
         entries = [p.name for p in target.iterdir() if p.name != ".hydra"]
     except FileNotFoundError:  # another run is swapping its report in right now
         return
-    if entries and MARKER not in entries:
+    if entries and marker not in entries:
         raise ReportFolderError(
-            f"{target} holds files that are not a vecmix report ({', '.join(sorted(entries)[:3])}); "
-            "choose an empty folder or an earlier report folder"
+            f"{target} holds files that are not a vecmix {'report' if marker == MARKER else 'site'} "
+            f"({', '.join(sorted(entries)[:3])}); choose an empty folder or an earlier "
+            f"{'report' if marker == MARKER else 'site'} folder"
         )
 
 
