@@ -10,18 +10,16 @@ import json
 from pathlib import Path
 
 import hydra
-from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import OmegaConf
 
 from .catalogue import LABS
 from .config.errors import exit_if_user_error, run_cli
 from .config.schema import register
-from .report.folders import discard_created
 from .report.latex import portable
 from .report.markdown import table
 from .report.writer import write_file
-from .reproduce import CONFIG_DIR, compose_lab, reproduce
+from .reproduce import CONFIG_DIR, compose_config, compose_lab, reproduce
 
 PAPERS = sorted(p.stem for p in (CONFIG_DIR / "paper").glob("*.yaml"))
 
@@ -29,8 +27,7 @@ PAPERS = sorted(p.stem for p in (CONFIG_DIR / "paper").glob("*.yaml"))
 def compose_paper(paper):
     """The config of a paper's reading report."""
     register()
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        return compose(config_name="read", overrides=[f"paper={paper}"])
+    return compose_config("read", [f"paper={paper}"])
 
 
 def lab_runs(labs, reports):
@@ -88,11 +85,10 @@ def render(paper, reports):
 def main(cfg):
     """Write reports/papers/<paper>.md (the labs' reports are read from, or written to, reports/)."""
     try:
-        paper = OmegaConf.to_container(cfg.paper, resolve=True)
+        paper = OmegaConf.to_container(cfg.paper, resolve=True, throw_on_missing=True)
         out = Path(HydraConfig.get().runtime.output_dir) / f"{paper['name']}.md"
         write_file(out, render(paper, out.parent.parent).encode())
     except Exception as exc:
-        discard_created()
         exit_if_user_error(exc)  # exit here, before Hydra adds lines of its own
         raise
     print(f"reading report: {out.relative_to(Path.cwd()) if out.is_relative_to(Path.cwd()) else out}")

@@ -8,6 +8,7 @@ with a config from :func:`compose_lab`:
 (4, [1, 0])
 """
 
+import os
 import shlex
 from pathlib import Path
 
@@ -22,7 +23,6 @@ from vecmix import VecmixError
 from .catalogue import LABS
 from .config.errors import exit_if_user_error, run_cli, suggest
 from .config.schema import check_config, register
-from .report.folders import discard_created
 from .report.render import environment, render_json, render_markdown
 from .report.sweep import record_failure
 from .report.writer import write_folder
@@ -36,10 +36,20 @@ def compose_lab(lab, overrides=()):
     if lab not in LABS:
         raise VecmixError(f"there is no lab named {lab!r}{suggest(str(lab), list(LABS))}; choose one of: "
                           f"{', '.join(LABS)}")
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        cfg = compose(config_name="config", overrides=[f"lab={lab}", *overrides])
+    cfg = compose_config("config", [f"lab={lab}", *overrides])
     check_config(cfg, lab, overrides)
     return cfg
+
+
+def compose_config(name, overrides=()):
+    """``conf/<name>.yaml`` composed with ``overrides``, outside a Hydra app or inside one (labs.read running a
+    lab that has no report yet), where Hydra is already initialised with the same conf/ folder."""
+    from hydra.core.global_hydra import GlobalHydra
+
+    if GlobalHydra.instance().is_initialized():
+        return compose(config_name=name, overrides=list(overrides))
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        return compose(config_name=name, overrides=list(overrides))
 
 
 def build(cfg, overrides=(), env=None):
@@ -98,6 +108,7 @@ def task_overrides(lab, overrides=()):
 def main(cfg):
     """Hydra entry point: run the lab into Hydra's output folder and say where the report is."""
     hc = HydraConfig.get()
+    os.chdir(hc.runtime.cwd)  # with hydra.job.chdir=true Hydra moved into the report folder, which the run replaces
     out_dir = Path(hc.runtime.output_dir)
     task = OmegaConf.to_container(hc.overrides.task, resolve=False)  # as typed: ${...} left unresolved
     try:
@@ -107,7 +118,6 @@ def main(cfg):
         if hc.mode == RunMode.MULTIRUN:  # one job of a sweep: record the failure, let the others run
             record_failure(out_dir, task, exc)
             return
-        discard_created()
         exit_if_user_error(exc)  # exit here, before Hydra adds lines of its own
         raise
     report = out_dir / "report.md"

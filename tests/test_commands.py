@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def gallery(tmp_path_factory):
     """A folder holding a copy of the committed gallery and a README.md, and its snapshot (copied once)."""
     folder = tmp_path_factory.mktemp("scratch")
-    shutil.copytree(ROOT / "reports", folder / "reports", ignore=shutil.ignore_patterns("multirun"))
+    shutil.copytree(ROOT / "reports", folder / "reports", ignore=shutil.ignore_patterns("multirun", "site"))
     shutil.copy(ROOT / "README.md", folder / "README.md")
     return folder, snapshot(folder)
 
@@ -89,7 +89,8 @@ ISSUE_CASES = [  # (command line, what the one line must say)
     (["lab.query=[1e400,0]"], "lab.query[0] = inf is not a finite number"),
     (["lab=scaling", "lab.d_k=1000000"], "scaling with lab.samples = 20000, lab.d_k = 1000000 needs about"),
     (["lab=positional_encoding", f"lab.d_model={10**30}"], f"lab.d_model = {10**30} is too large for this lab"),
-    (["lab=scaling", f"lab.samples={10**30}"], "scaling with lab.samples = 1000000000000000000000000000000, lab.d_k"),
+    (["lab=scaling", f"lab.samples={10**15}"], "scaling with lab.samples = 1000000000000000, lab.d_k"),
+    (["lab=scaling", f"lab.samples={10**30}"], "lab.samples = 1.00e+30 is too large: a lab's counts and sizes"),
     (["lab=cost_per_layer", "lab.repeats=0"], "lab.repeats = 0 must be a positive integer"),
     (["lab=cost_per_layer", "lab.ns=[]"], "lab.ns = [] needs at least two different sizes"),
     (["lab=cost_per_layer", "lab.ns=[0]"], "lab.ns[0] = 0 must be a positive integer"),
@@ -112,6 +113,94 @@ ISSUE_CASES = [  # (command line, what the one line must say)
     (["lab=paper_lab", "lab.d=1000000"], "lab.d = 1000000 is too large for this lab: at most 512"),
     (["lab=multihead", "lab.heads=1000000"], "lab.heads = 1000000 is too large for this lab: at most 4"),
 ]
+
+
+HOSTILE_CASES = [  # (name, module, command line, what the one line must contain): one per class of a hostile battery
+    ("unclosed list", reproduce, ["lab.query=[1,"], "cannot read the override 'lab.query=[1,'"),
+    ("no equals", reproduce, ["lab.query"], "cannot read the override 'lab.query': missing EQUAL"),
+    ("double dot", reproduce, ["lab..query=1"], "cannot read the override 'lab..query=1'"),
+    ("index in key", reproduce, ["lab.query[0]=5"], "cannot read the override"),
+    ("carriage return", reproduce, ["lab.d_k=1\r"], "cannot read the override 'lab.d_k=1\\r'"),
+    ("escape byte", reproduce, ["lab.d_k=\x1b[31mred"], "'lab.d_k=\\x1b[31mred'"),
+    ("zero-width space", reproduce, ["lab.d_k=\u200b1"], "cannot read the override 'lab.d_k=\\u200b1'"),
+    ("5001 digits", reproduce, ["lab.d_k=" + "1" * 5001], "an integer has more than 4300 digits"),
+    ("3000 deep", reproduce, ["lab.query=" + "[" * 3000 + "]" * 3000], "it is nested too deeply"),
+    ("200 deep", reproduce, ["lab.query=" + "[" * 200 + "]" * 200], "its value is nested more than 4 deep"),
+    ("list by a name", reproduce, ["lab.query.x=1"], "an override's key goes into a list by the name 'x'"),
+    ("underflow", reproduce, ["lab.query=[1e-400,1]"], "lab.query: 1e-400 is too small to be a float64"),
+    ("underflow weight", reproduce, ["lab=vector_mixture", "lab.weights=[1e-400,0.5,0.5]"], "1e-400 is too small"),
+    ("huge d_k", reproduce, [f"lab.d_k={10**100}"], "lab.d_k = 1.00e+100 is too large: a lab's counts and sizes"),
+    ("huge offset", reproduce, ["lab=positional_encoding", f"lab.offsets=[{10**99}]"], "lab.offsets[1] = 1.00e+99"),
+    ("deprecated", reproduce, ["lab.d_k=${oc.deprecated:lab.query}"], "lab.d_k: While dereferencing"),
+    ("--cfg nosuch", reproduce, ["--cfg", "nosuch"], "argument --cfg/-c: invalid choice: 'nosuch'"),
+    ("--nosuch", reproduce, ["--nosuch"], "unrecognized arguments: --nosuch; see --help"),
+    ("--info value", reproduce, ["--info", "lab=attention_basic"], "argument --info/-i: invalid choice"),
+    ("--config-dir", reproduce, ["--config-dir", "/nonexistent"], "--config-dir '/nonexistent': no such folder"),
+    ("--experimental-rerun", reproduce, ["--experimental-rerun", "/nonexistent"], "no such file"),
+    ("--shell-completion", reproduce, ["--shell-completion"], "--shell-completion needs one of install=bash"),
+    ("callback removed", reproduce, ["~hydra.callbacks.output_folders", "hydra.run.dir=README.md"],
+     "hydra.callbacks.output_folders cannot be changed"),
+    ("bad callback", reproduce, ["+hydra.callbacks.evil._target_=nosuch.X"], "cannot be changed"),
+    ("output_subdir", reproduce, ["hydra.output_subdir=.hydra", "lab.d_k=0"], "hydra.output_subdir cannot be changed"),
+    ("job_logging", reproduce, ["hydra/job_logging=default", "lab.d_k=0"], "hydra/job_logging cannot be changed"),
+    ("+hydra.foo", reproduce, ["+hydra.foo=1"], "hydra.foo is not a Hydra setting"),
+    ("run dir in /proc", reproduce, ["hydra.run.dir=/proc/nosuch"], "hydra.run.dir = /proc/nosuch: cannot make"),
+    ("run dir name too long", reproduce, ["hydra.run.dir=reports/" + "y" * 300], "(File name too long)"),
+    ("another lab's report", reproduce, ["hydra.run.dir=reports/masking"], "holds the report of lab masking"),
+    ("sweep into a report", reproduce, ["-m", "lab.d_k=1,2", "hydra.sweep.dir=reports/masking"],
+     "holds files that are not a vecmix sweep"),
+    ("sweep subdir outside", reproduce, ["-m", "lab.d_k=1,2", "hydra.sweep.subdir=../x${hydra.job.num}"],
+     "hydra.sweep.subdir = '../x${hydra.job.num}' must name a folder inside hydra.sweep.dir"),
+    ("sweep subdir shared", reproduce, ["-m", "lab.d_k=1,2", "hydra.sweep.subdir=README.md"],
+     "differs from job to job"),
+    ("sweep job unreadable", reproduce, ["-m", "lab.d_k=1,abc"], "lab.d_k: Value 'abc'"),
+    ("n_jobs=0", reproduce, ["-m", "lab.d_k=1,2", "hydra/launcher=joblib", "hydra.launcher.n_jobs=0"],
+     "hydra.launcher.n_jobs = 0 runs no job"),
+    ("paper name a path", read, ["paper.name=../../escape"], "paper.name = '../../escape' must be a bare name"),
+    ("paper name empty", read, ["paper.name=''"], "paper.name = '' must be a bare name"),
+    ("claim lab a path", read, ["paper.claims=[{section:1,statement:x,lab:../../x}]"], "paper.claims[0].lab"),
+    ("claim missing fields", read, ["paper.claims=[{lab:masking}]"], "paper.claims[0].section: Missing mandatory"),
+    ("~lab.key", reproduce, ["~lab.query"], "lab.query cannot be removed: a lab's keys are fixed by its schema"),
+    ("~lab.optional", reproduce, ["lab=paper_lab", "~lab.d_k"], "lab.d_k cannot be removed"),
+    ("flat matrix", reproduce, ["lab.keys=[1,0]"], "lab.keys: Invalid value assigned: int is not a list."),
+    ("+paper.x", read, ["+paper.x=1"], "paper.x is not a config key"),
+    ("read into a report", read, ["hydra.run.dir=reports/masking"], "is a lab's report folder"),
+]
+
+
+@pytest.mark.parametrize("module, args, expected", [c[1:] for c in HOSTILE_CASES], ids=[c[0] for c in HOSTILE_CASES])
+def test_hostile_commands_are_one_line_and_lose_nothing(scratch, module, args, expected):
+    line = refused(args, scratch, module)
+    assert expected in line, line
+    assert line.isprintable() and len(line) < 600, line
+
+
+def test_labs_read_runs_a_lab_that_has_no_report_yet(tmp_path, monkeypatch):
+    shutil.copytree(ROOT / "reports", tmp_path / "reports", ignore=shutil.ignore_patterns("multirun", "site"))
+    shutil.rmtree(tmp_path / "reports" / "masking")
+    monkeypatch.chdir(tmp_path)
+    code, err, out = command(module=read)
+    assert code in (0, None), err
+    assert (tmp_path / "reports" / "masking" / "report.md").exists()
+    assert "reading report: reports/papers/attention_is_all_you_need.md" in out
+
+
+def test_labs_read_names_a_broken_results_file(scratch):
+    folder, _ = scratch
+    results = folder / "reports" / "masking" / "results.json"
+    saved = results.read_bytes()
+    results.write_text("{")
+    try:
+        line = refused([], (folder, snapshot(folder)), read)
+        assert line.startswith(f"{results} is not a vecmix run's file (JSONDecodeError"), line
+    finally:
+        results.write_bytes(saved)
+
+
+def test_hydra_job_chdir_is_honoured(scratch, tmp_path):
+    code, err, _ = command(f"hydra.run.dir={tmp_path / 'run'}", "hydra.job.chdir=true")
+    assert code in (0, None), err
+    assert (tmp_path / "run" / "report.md").exists()
 
 
 @pytest.mark.parametrize("args, expected", ISSUE_CASES, ids=[" ".join(a) for a, _ in ISSUE_CASES])

@@ -50,8 +50,9 @@ def explain(exc):
             where = f"{parent}." if parent else ""
             return (f"{cause.full_key} is not a config key{suggest(key, valid, where)}; the keys "
                     f"{'of ' + parent + ' ' if parent else ''}are: {', '.join(where + v for v in valid)}")
-        if isinstance(cause, OmegaConfBaseException) and getattr(cause, "full_key", None):
-            return f"{_override_key(str(exc), str(cause.full_key))}: {_first_line(cause.msg)}"
+        if isinstance(cause, OmegaConfBaseException) and str(exc).startswith("Error merging override "):
+            key = _override_key(str(exc), str(getattr(cause, "full_key", "") or ""))
+            return f"{key}: {_plain(_first_line(cause.msg))}"
         return _first_line(str(exc))
     if isinstance(exc, ValueError) and "int()" in str(exc) and _raised_in(exc, "omegaconf"):
         word = str(exc).rsplit(":", 1)[-1].strip()  # OmegaConf.update going through a list by a word: lab.query.x=1
@@ -61,6 +62,15 @@ def explain(exc):
         key = getattr(exc, "full_key", None)
         return f"{key}: {_first_line(exc.msg)}" if key else _first_line(str(exc))
     return None
+
+
+def _plain(message):
+    """OmegaConf's wording without its class names.
+
+    >>> _plain("Invalid value assigned: int is not a ListConfig, list or tuple.")
+    'Invalid value assigned: int is not a list.'
+    """
+    return message.replace("a ListConfig, list or tuple", "a list").replace("DictConfig", "mapping")
 
 
 def _raised_in(exc, package):
@@ -82,6 +92,8 @@ def _override_key(message, full_key):
     prefix = "Error merging override "
     if not message.startswith(prefix):
         return full_key
+    if not full_key:
+        return message[len(prefix):].split("=", 1)[0].lstrip("+~")
     key = message[len(prefix):].split("=", 1)[0].lstrip("+~")
     if full_key == key or full_key.startswith((key + ".", key + "[")):
         return full_key
@@ -217,6 +229,9 @@ def check_choices(argv, group, options):
             if setting == protected or setting.startswith(protected + "."):
                 raise VecmixError(f"{key} cannot be changed: {reason}")
         _check_numbers(text, key)
+        if override.is_delete() and key.startswith(group + "."):
+            raise VecmixError(f"{key} cannot be removed: a {group}'s keys are fixed by its schema; give it a value "
+                              f"instead ({key}=...)")
         if key != group:
             continue
         if override.is_delete():
@@ -256,7 +271,12 @@ def run_cli(main, group=None, options=()):
 
 
 def exit_if_user_error(exc):
-    """Print one line and exit with status 2 when exc is a user error (unless full traces were asked for)."""
+    """Print one line and exit with status 2 when exc is a user error (unless full traces were asked for).
+
+    Called when a run fails: the folders that it made are removed first, if still empty."""
+    from ..report.folders import discard_created
+
+    discard_created()
     line = explain(exc)
     if line is not None and os.environ.get(_TRACE) != "1":
         print(f"error: {printable(line)}", file=sys.stderr)
@@ -264,10 +284,12 @@ def exit_if_user_error(exc):
 
 
 def printable(line):
-    """A message safe to print: control characters escaped, digit strings over 40 digits shortened.
+    """A message safe to print: control characters escaped, digit strings over 40 digits and words (paths) over
+    120 characters shortened.
 
     >>> print(printable("lab.d_k = " + "1" * 60 + " is too large; \\x1b[31m"))
     lab.d_k = 111111111111…111111 (60 digits) is too large; \\x1b[31m
     """
     line = "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
-    return re.sub(r"\d{41,}", lambda m: f"{m[0][:12]}…{m[0][-6:]} ({len(m[0])} digits)", line)
+    line = re.sub(r"\d{41,}", lambda m: f"{m[0][:12]}…{m[0][-6:]} ({len(m[0])} digits)", line)
+    return re.sub(r"[^\s'\"]{121,}", lambda m: f"{m[0][:60]}…{m[0][-20:]} ({len(m[0])} characters)", line)

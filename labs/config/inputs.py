@@ -9,6 +9,7 @@ from vecmix import VecmixError, as_exact, exact_number
 
 LARGEST = sp.Integer(10) ** 100  # config numbers lie within 1e-100 .. 1e100 in size (or are 0): float64 squares
 SMALLEST = 1 / LARGEST           # and multiplies them in the numeric path, and must neither overflow nor flush to 0
+LARGEST_INT = 2**53  # counts, sizes and offsets: beyond it float64 (sqrt(d_k), angles) cannot hold them exactly
 
 
 def read_vector(value, key):
@@ -86,8 +87,9 @@ def read_positive_int(value, key, maximum=None, reason=""):
     if maximum is not None and value > maximum:
         raise VecmixError(f"{key} = {value!r} is too large for this lab: at most {maximum}"
                           + (f" ({reason})" if reason else ""))
-    if value > LARGEST:
-        raise VecmixError(f"{key} = {_shown(value)} is too large: a lab's numbers are at most 1e100")
+    if value > LARGEST_INT:
+        raise VecmixError(f"{key} = {_shown(value)} is too large: a lab's counts and sizes are at most 2^53 = "
+                          f"{LARGEST_INT}, the largest integer that float64 holds exactly")
     return int(value)
 
 

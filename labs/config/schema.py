@@ -9,6 +9,7 @@ the lab reads each one as the exact number it spells, naming the key if it is no
 """
 
 import dataclasses
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any, List
@@ -117,3 +118,46 @@ def check_config(cfg, chosen, overrides=()):
             value = override.value()
             if not all(isinstance(v, bool) for v in (value.list if isinstance(value, ChoiceSweep) else [value])):
                 raise VecmixError(f"{override.key_or_group} = {text.split('=', 1)[1]} must be true or false")
+
+
+_BARE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def check_paper(cfg):
+    """Refuse a reading report's config that has keys the schema lacks, or a name that is not a bare file name.
+
+    ``paper.name`` names the report's file and ``paper.claims[i].lab`` a lab's folder, so
+    neither may hold a path (``../../escape``) or be empty.
+
+    >>> from labs.read import compose_paper
+    >>> check_paper(compose_paper("attention_is_all_you_need"))
+    """
+    fields = [f.name for f in dataclasses.fields(Paper)]
+    extra = [key for key in cfg.paper if key not in fields]
+    if extra:
+        raise VecmixError(f"paper.{extra[0]} is not a config key{suggest(str(extra[0]), fields, 'paper.')}; the "
+                          f"keys of paper are: {', '.join('paper.' + f for f in fields)}")
+    names = [("paper.name", cfg.paper.name), *((f"paper.claims[{i}].lab", c.lab)
+                                               for i, c in enumerate(cfg.paper.claims))]
+    for key, name in names:
+        if not isinstance(name, str) or not _BARE_NAME.fullmatch(name) or name in (".", ".."):
+            raise VecmixError(f"{key} = {name!r} must be a bare name (letters, digits, _ . -), not a path")
+
+
+def check_hydra_additions(cfg):
+    """Refuse ``+hydra.<key>=...`` for a key that Hydra's own settings do not have (it would be ignored).
+
+    Keys added inside a mapping of Hydra's (``+hydra.job.env_set.NAME=value``) are fine.
+    """
+    for text in cfg.hydra.overrides.hydra:
+        override = OverridesParser.create().parse_override(text)
+        if not (override.is_add() or override.is_force_add()):
+            continue
+        parent, _, leaf = override.key_or_group.rpartition(".")
+        node = OmegaConf.select(cfg, parent) if parent else None
+        schema = OmegaConf.get_type(node) if node is not None else None
+        if schema is not None and dataclasses.is_dataclass(schema):
+            names = [f.name for f in dataclasses.fields(schema)]
+            if leaf not in names:
+                close = suggest(leaf, names, parent + ".")
+                raise VecmixError(f"{override.key_or_group} is not a Hydra setting{close}; Hydra would ignore it")

@@ -16,38 +16,68 @@ from pathlib import Path
 from hydra.experimental.callback import Callback
 from omegaconf import OmegaConf
 
-from .writer import ReportFolderError, check_replaceable
+from .writer import MARKER, ReportFolderError, check_replaceable
 
 _created = []  # the outermost folder that this process's run creates, if any
 
 
-def check_folder(target, key, replaced=True):
-    """Refuse a ``target`` folder that cannot hold a report; return the outermost folder a run would create.
+def check_folder(target, key, marker=MARKER, lab=None):
+    """Refuse a ``target`` folder that cannot hold a report, and make it when it does not exist yet.
 
-    ``key`` is the config key that set it, for the message; ``replaced``: the run replaces the
-    whole folder (a lab's report), so an existing one must be an earlier report. None when
-    ``target`` exists.
+    Return the outermost folder this made (None when ``target`` existed), so that a refused
+    run can remove it again. ``key`` is the config key that set it, for the message;
+    ``marker``: an existing ``target`` is replaced whole, so it must be empty or hold that
+    file (``results.json`` for a lab's report, ``multirun.yaml`` for a sweep; None for a
+    folder that a run only adds a file to); ``lab``: an existing report must be of that lab.
 
     >>> check_folder("README.md/x", "hydra.run.dir")
     Traceback (most recent call last):
     ...
     labs.report.writer.ReportFolderError: hydra.run.dir = README.md/x: README.md is a file, not a folder; choose another folder
-    >>> check_folder("reports/no/such/folder", "hydra.run.dir")
-    PosixPath('reports/no')
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> check_folder(root / "a" / "b", "hydra.run.dir") == root / "a", (root / "a" / "b").is_dir()
+    (True, True)
     """
     target = Path(target)
-    outermost, existing = None, target
-    while not existing.exists() and existing != existing.parent:
-        outermost, existing = existing, existing.parent
-    if not existing.is_dir():
-        where = f"{existing} is a file" if existing != target else "it is a file"
-        raise ReportFolderError(f"{key} = {target}: {where}, not a folder; choose another folder")
-    if outermost is None and replaced:
-        check_replaceable(target.absolute())
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise ReportFolderError(f"{key} = {target}: cannot write to {existing} (permission denied); choose a folder "
-                                "you can write to")
+    try:
+        outermost, existing = None, target
+        while not os.path.lexists(existing) and existing != existing.parent:
+            outermost, existing = existing, existing.parent
+        if existing.is_symlink() and not existing.exists():
+            raise ReportFolderError(f"{key} = {target}: {existing} is a link to nothing; choose another folder")
+        if not existing.is_dir():
+            where = f"{existing} is a file" if existing != target else "it is a file"
+            raise ReportFolderError(f"{key} = {target}: {where}, not a folder; choose another folder")
+        if outermost is None and marker is not None:
+            check_replaceable(target.absolute(), marker, key, lab)
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise ReportFolderError(f"{key} = {target}: cannot write to {existing} (permission denied); choose a "
+                                    "folder you can write to")
+        if outermost is not None:
+            target.mkdir(parents=True, exist_ok=True)  # Hydra would make it next, with a traceback for any failure
+    except OSError as exc:
+        if isinstance(exc, ReportFolderError):
+            raise
+        raise ReportFolderError(f"{key} = {target}: cannot make this folder ({exc.strerror or exc}); choose "
+                                "another folder") from None
     return outermost
+
+
+def check_sweep(sweep):
+    """Refuse a sweep whose jobs would not each get a folder of their own inside ``hydra.sweep.dir``.
+
+    ``sweep`` is the ``hydra.sweep`` node; ``subdir`` is read as written, before Hydra resolves it per job.
+
+    >>> check_sweep(OmegaConf.create({"subdir": "../out"}))
+    Traceback (most recent call last):
+    ...
+    labs.report.writer.ReportFolderError: hydra.sweep.subdir = '../out' must name a folder inside hydra.sweep.dir that differs from job to job, such as ${hydra.job.num}_${lab.name}
+    """
+    subdir = str(sweep._get_node("subdir")._value())
+    if Path(subdir).is_absolute() or ".." in Path(subdir).parts or "${hydra.job.num}" not in subdir:
+        raise ReportFolderError(f"hydra.sweep.subdir = {subdir!r} must name a folder inside hydra.sweep.dir that "
+                                "differs from job to job, such as ${hydra.job.num}_${lab.name}")
 
 
 def discard_created():
@@ -62,6 +92,8 @@ def discard_created():
     """
     for top in _created:
         for folder in sorted((p for p in [top, *top.rglob("*")] if p.is_dir()), key=lambda p: -len(p.parts)):
+            if [p.name for p in folder.iterdir()] == ["multirun.yaml"]:
+                (folder / "multirun.yaml").unlink()  # Hydra's record of a sweep whose jobs never started
             try:
                 folder.rmdir()  # only an empty folder: anything another process wrote there stays
             except OSError:
@@ -78,17 +110,28 @@ class OutputFolders(Callback):
 
     def on_run_start(self, config, **kwargs):
         with _exit_on_user_error():
-            lab = "lab" in config  # labs.reproduce; labs.read writes one file into a folder of papers
-            if lab:
-                from ..config.schema import check_config
+            from ..config.schema import check_config, check_hydra_additions, check_paper
 
+            check_hydra_additions(config)
+            if "lab" in config:  # labs.reproduce: a lab's report replaces the folder
                 task = OmegaConf.to_container(config.hydra.overrides.task, resolve=False)
                 check_config(config, config.hydra.runtime.choices["lab"], task)
-            _remember(check_folder(OmegaConf.select(config, "hydra.run.dir"), "hydra.run.dir", replaced=lab))
+                folder = check_folder(config.hydra.run.dir, "hydra.run.dir", lab=config.lab.name)
+            else:  # labs.read: a reading report is one file added to a folder of them, never a lab's report folder
+                check_paper(config)
+                folder = check_folder(config.hydra.run.dir, "hydra.run.dir", marker=None)
+                if (Path(config.hydra.run.dir) / MARKER).exists():
+                    raise ReportFolderError(f"hydra.run.dir = {config.hydra.run.dir} is a lab's report folder; "
+                                            "a reading report goes into a folder of its own, such as reports/papers")
+            _remember(folder)
 
     def on_multirun_start(self, config, **kwargs):  # each job's config is checked when the job runs
         with _exit_on_user_error():
-            _remember(check_folder(OmegaConf.select(config, "hydra.sweep.dir"), "hydra.sweep.dir"))
+            check_sweep(config.hydra.sweep)
+            if OmegaConf.select(config, "hydra.launcher.n_jobs") == 0:
+                raise ReportFolderError("hydra.launcher.n_jobs = 0 runs no job; use a positive number, or -1 for "
+                                        "one job per core")
+            _remember(check_folder(config.hydra.sweep.dir, "hydra.sweep.dir", marker="multirun.yaml"))
 
 
 @contextlib.contextmanager

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from vecmix import VecmixError
+
 FIXED = ["run", "lab", "title", "overrides", "claim", "verdict", "exact", "error"]
 FAILED = "failed"
 
@@ -37,9 +39,13 @@ def load_results(folder, recursive=True):
     find = folder.rglob if recursive else (lambda name: folder.glob(f"*/{name}"))
     rows = []
     for path in sorted([*find("results.json"), *find("error.json")], key=_run_order(folder)):
-        doc = json.loads(path.read_text())
+        try:
+            doc = json.loads(path.read_text())
+            words = shlex.split(doc["command"])[3:]  # after "python -m labs.reproduce"
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise VecmixError(f"{path} is not a vecmix run's file ({type(exc).__name__}: {exc}); move it away or "
+                              "run that lab again") from None
         run = path.parent.relative_to(folder).as_posix()
-        words = shlex.split(doc["command"])[3:]  # after "python -m labs.reproduce"
         overrides = dict(w.split("=", 1) for w in words if "=" in w)
         base = {"run": run, "lab": overrides.pop("lab", doc.get("lab")), "title": doc.get("title"),
                 "overrides": " ".join(words), **overrides}

@@ -6,6 +6,7 @@ carry the writer's process id, so a later write removes those of a run that was 
 (``kill -9``) before it could clean up, and leaves those of a run still writing.
 """
 
+import json
 import os
 import shutil
 import tempfile
@@ -103,26 +104,46 @@ def _swap_into_place(staging, target):
     raise ReportFolderError(f"could not move the new report into {target} after {_ATTEMPTS} attempts")
 
 
-def check_replaceable(target, marker=MARKER):
-    """Refuse to replace a folder that is not an empty one or an earlier report (holding ``marker``), or that
-    holds the cwd."""
-    if not target.exists():
+KINDS = {MARKER: "report", "index.html": "site", "multirun.yaml": "sweep"}  # marker file -> what it marks
+
+
+def check_replaceable(target, marker=MARKER, key=None, lab=None):
+    """Refuse to replace a folder that is not an empty one or an earlier one of its kind (holding ``marker``),
+    that holds the cwd, or, when ``lab`` is given, that holds another lab's report.
+
+    ``key`` names the setting that chose ``target``, for the message.
+    """
+    where, kind = (f"{key} = {target}" if key else str(target)), KINDS.get(marker, "report")
+    if not target.exists() and not target.is_symlink():
         return
-    if target.is_file() or target.is_symlink():
-        raise ReportFolderError(f"{target} exists and is not a folder; choose another output folder")
+    if target.is_symlink():
+        raise ReportFolderError(f"{where} is a link; give the folder itself, or another one")
+    if not target.is_dir():
+        raise ReportFolderError(f"{where} exists and is not a folder; choose another output folder")
     cwd = Path.cwd().absolute()
     if target == cwd or target in cwd.parents:
-        raise ReportFolderError(f"{target} holds the current folder; choose a folder of its own for the report")
+        raise ReportFolderError(f"{where} holds the current folder; choose a folder of its own for the {kind}")
     try:
         entries = [p.name for p in target.iterdir() if p.name != ".hydra"]
     except FileNotFoundError:  # another run is swapping its report in right now
         return
     if entries and marker not in entries:
-        raise ReportFolderError(
-            f"{target} holds files that are not a vecmix {'report' if marker == MARKER else 'site'} "
-            f"({', '.join(sorted(entries)[:3])}); choose an empty folder or an earlier "
-            f"{'report' if marker == MARKER else 'site'} folder"
-        )
+        raise ReportFolderError(f"{where} holds files that are not a vecmix {kind} ({', '.join(sorted(entries)[:3])}); "
+                                f"choose an empty folder or an earlier {kind}'s folder")
+    if lab is not None and entries:
+        other = _lab_of(target / MARKER)
+        if other != lab:
+            held = f"the report of lab {other}" if other else "a results.json that is not a vecmix report's"
+            raise ReportFolderError(f"{where} holds {held}; choose another folder for lab {lab}, so that it is "
+                                    "not lost")
+
+
+def _lab_of(results):
+    try:
+        lab = json.loads(results.read_text())["lab"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return lab if isinstance(lab, str) else None
 
 
 def write_file(path, data):
