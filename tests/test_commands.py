@@ -107,7 +107,7 @@ ISSUE_CASES = [  # (command line, what the one line must say)
     (["lab=null"], "there is no lab named 'null'"),
     (["~lab"], "lab cannot be removed ('~lab')"),
     (["-m", "lab=attention_basic,nosuch"], "there is no lab named 'nosuch'"),
-    (["lab=efficient_variants", "lab.n=1000000"], "lab.n = 1000000 is too large for this lab: at most 256"),
+    (["lab=efficient_variants", "lab.n=1000000"], "lab.n = 1000000 is too large for this lab: at most 128"),
     (["lab=multihead_cost", "lab.d_model=1000000"], "multihead_cost with lab.d_model = 1000000, lab.heads = 8 needs"),
     (["lab=scaling", "lab.n_keys=1000000"], "scaling with lab.trials = 200, lab.n_keys = 1000000 needs about"),
     (["lab=paper_lab", "lab.d=1000000"], "lab.d = 1000000 is too large for this lab: at most 512"),
@@ -163,6 +163,12 @@ HOSTILE_CASES = [  # (name, module, command line, what the one line must contain
     ("~lab.key", reproduce, ["~lab.query"], "lab.query cannot be removed: a lab's keys are fixed by its schema"),
     ("~lab.optional", reproduce, ["lab=paper_lab", "~lab.d_k"], "lab.d_k cannot be removed"),
     ("flat matrix", reproduce, ["lab.keys=[1,0]"], "lab.keys: Invalid value assigned: int is not a list."),
+    ("17 pairs", reproduce, ["lab.keys=[" + ",".join(["[1,0]"] * 17) + "]", "lab.values=[" + ",".join(["[1]"] * 17)
+                             + "]"], "lab.keys and lab.values have 17 pairs, more than this lab takes: at most 16"),
+    ("25 tokens", reproduce, ["lab=masking", "lab.tokens=[" + ",".join(f"t{i}" for i in range(25)) + "]",
+                              "lab.embeddings=[" + ",".join(["[1,0]"] * 25) + "]", "lab.valid_length=3"],
+     "lab.embeddings has 25 tokens, more than this lab takes: at most 24"),
+    ("paper_lab m=9", reproduce, ["lab=paper_lab", "lab.m=9"], "lab.m = 9 is too large for this lab: at most 8"),
     ("+paper.x", read, ["+paper.x=1"], "paper.x is not a config key"),
     ("read into a report", read, ["hydra.run.dir=reports/masking"], "is a lab's report folder"),
 ]

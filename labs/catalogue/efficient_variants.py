@@ -88,8 +88,9 @@ def run(params):
     ...      "feature_map": "elu_plus_one"}).reproduced
     True
     """
-    n = read_positive_int(params["n"], "lab.n", maximum=256, reason="the n x n weights of linear and graph attention "
-                          "are computed exactly; this size takes about two minutes")
+    n = read_positive_int(params["n"], "lab.n", maximum=128, reason="the n x n weights of linear and graph attention "
+                          "are computed exactly; this size takes about 30 seconds, and 256 more memory than most "
+                          "machines have")
     d = read_positive_int(params["d"], "lab.d", maximum=1024, reason="the tokens are exact; this size takes about 20 "
                           "seconds")
     window = read_positive_int(params["window"], "lab.window")

@@ -52,6 +52,8 @@ COUNTER_CASES = {
     "numeric-agrees": fault("scale-missing"),
 }
 
+MAX_TOKENS = 24  # the exact path's limit; see read_inputs
+
 
 def run(params):
     """Attend with no mask, a padding mask and the causal mask, and check what each lets through.
@@ -62,6 +64,9 @@ def run(params):
     """
     X = read_vectors(params["embeddings"], "lab.embeddings")  # (n, d): queries = keys = values = X
     n, d_k = X.shape
+    if n > MAX_TOKENS:
+        raise VecmixError(f"lab.embeddings has {n} tokens, more than this lab takes: at most {MAX_TOKENS} (every "
+                          "weight of every mask is computed exactly; 24 tokens take about 20 seconds)")
     tokens = read_labels(params["tokens"], "lab.tokens", n)
     if params.get("valid_length") is None:
         raise VecmixError(f"lab.valid_length is not set: give the number of real tokens, at most {n - 1}, so that the "
@@ -178,6 +183,9 @@ def _positions(first, last):
 def _by_hand(X, visible):
     """(Z, A) by the page's formula, one query at a time: alpha_ti = exp(s_ti) / sum_j exp(s_tj) over the visible j."""
     n, d_k = X.shape
+    if n > MAX_TOKENS:
+        raise VecmixError(f"lab.embeddings has {n} tokens, more than this lab takes: at most {MAX_TOKENS} (every "
+                          "weight of every mask is computed exactly; 24 tokens take about 20 seconds)")
     A, Z = sp.zeros(n, n), sp.zeros(n, d_k)
     for t in range(n):
         e = [sp.exp((X.row(t) * X.row(j).T)[0] / sp.sqrt(d_k)) if visible(t, j) else sp.Integer(0)
@@ -252,6 +260,9 @@ def _leak_text(leak):
 
 def _sections(tokens, X, L, numeric, future, refusal, setups):
     n, d_k = X.shape
+    if n > MAX_TOKENS:
+        raise VecmixError(f"lab.embeddings has {n} tokens, more than this lab takes: at most {MAX_TOKENS} (every "
+                          "weight of every mask is computed exactly; 24 tokens take about 20 seconds)")
     A_num = numeric["no mask"][1]
     heads = ["query \\ key"] + [f"{j + 1} `{tokens[j]}`" for j in range(n)]
     rows = "\n".join(f"| {t + 1} | `{tok}` | ${tuple_tex(X.row(t))}$ |" for t, tok in enumerate(tokens))

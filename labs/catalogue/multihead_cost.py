@@ -72,7 +72,8 @@ def run(params):
     """
     d_model = read_positive_int(params["d_model"], "lab.d_model")
     heads = read_positive_int(params["heads"], "lab.heads")
-    length = read_positive_int(params["n"], "lab.n")
+    length = read_positive_int(params["n"], "lab.n", maximum=8192, reason="every product is traced as it runs; "
+                               "this size takes about 15 seconds, and the time grows as n^2")
     head_size = params.get("head_size", "reduced")
     if head_size not in HEAD_SIZES:
         raise VecmixError(f"lab.head_size = {head_size!r} must be one of: {', '.join(HEAD_SIZES)}")

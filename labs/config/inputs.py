@@ -140,8 +140,11 @@ def random_rationals(rng, shape, numerators=4, denominator=2):
     return sp.Matrix(shape[0], shape[1], [sp.Rational(int(x), denominator) for x in n.ravel()])  # (rows, cols)
 
 
+MAX_PAIRS = 16  # the walkthrough's exact span and hull tests: about 20 seconds for 16 pairs in two dimensions
+
+
 def check_pairs(K, V, keys="lab.keys", values="lab.values"):
-    """Keys and values come in pairs: as many rows in K as in V.
+    """Keys and values come in pairs: as many rows in K as in V, at most :data:`MAX_PAIRS` of them.
 
     >>> check_pairs(sp.ones(3, 2), sp.ones(2, 2))
     Traceback (most recent call last):
@@ -150,6 +153,10 @@ def check_pairs(K, V, keys="lab.keys", values="lab.values"):
     """
     if K.rows != V.rows:
         raise VecmixError(f"{keys} has {K.rows} vectors but {values} has {V.rows}: keys and values come in pairs")
+    if K.rows > MAX_PAIRS:
+        raise VecmixError(f"{keys} and {values} have {K.rows} pairs, more than this lab takes: at most {MAX_PAIRS} "
+                          f"(the exact span and hull tests grow quickly with the number of pairs; {MAX_PAIRS} take "
+                          "about 20 seconds)")
 
 
 def check_query_size(size, K, query="lab.query", keys="lab.keys"):
