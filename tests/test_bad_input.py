@@ -23,7 +23,7 @@ BATTERY = [  # (what, overrides, the one line it must give)
     ("unknown key", ["lab.d_kk=1"], "lab.d_kk is not a config key (did you mean lab.d_k?); the keys of lab are:"),
     ("unknown top-level key", ["labb.d_k=1"], "labb is not a config key (did you mean lab?)"),
     ("wrong type", ["lab.d_k=abc"], "lab.d_k: Value 'abc' of type 'str' could not be converted to Integer"),
-    ("wrong type for a vector", ["lab.query=abc"], "lab.query: Invalid value assigned: str is not a ListConfig"),
+    ("wrong type for a vector", ["lab.query=abc"], "lab.query: Invalid value assigned: str is not a list"),
     ("misspelled lab", ["lab=attention_basik"], "there is no lab named 'attention_basik' (did you mean "
                                                 "attention_basic?); choose one of: attention_basic,"),
     ("garbled override", ["lab.query=[1,"], "cannot read an override: "),

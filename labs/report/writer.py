@@ -118,7 +118,7 @@ def check_replaceable(target, marker=MARKER, key=None, lab=None):
         return
     if target.is_symlink():
         raise ReportFolderError(f"{where} is a link; give the folder itself, or another one")
-    if not target.is_dir():
+    if target.is_file():  # (not "not is_dir()": another run may be swapping its report in right now)
         raise ReportFolderError(f"{where} exists and is not a folder; choose another output folder")
     cwd = Path.cwd().absolute()
     if target == cwd or target in cwd.parents:
