@@ -102,11 +102,24 @@ def test_the_wavelengths_come_from_the_encoding_not_from_the_config(monkeypatch)
 
 def test_the_report_numbers_tokens_and_dimensions_from_1_and_cites_the_paper_alone():
     result = pe.run({**SMALL, "positions": 40})
-    left, right, bottom, top = result.figures["encodings.svg"].axes[0].images[0].get_extent()
-    assert (left + 0.5, right - 0.5, top + 0.5, bottom - 0.5) == (1, 40, 1, 16)  # pixel centres at 1..n, 1..d_model
+    for ax in result.figures["encodings.svg"].axes[:2]:  # the sines of the pairs, then their cosines
+        left, right, bottom, top = ax.images[0].get_extent()
+        assert (left + 0.5, right - 0.5, top + 0.5, bottom - 0.5) == (1, 40, 1, 8)  # pixel centres at 1..n, pairs 1..8
     text = "\n".join(result.sections)
     assert "tokens 1 to 40" in text and "001" not in result.intro
     assert "sin w != 0" in {c.id: c for c in result.claims}["shift-map"].statement
     sources = {c.id: c.source for c in result.claims}
     assert sources == {"shift-map": "AIAYN §3.5", "numeric": "vecmix (numeric = exact)",
                        "dot-product": "follows from AIAYN §3.5", "wavelengths": "AIAYN §3.5"}
+
+
+def test_the_rotation_figure_draws_the_fitted_map_landing_on_the_next_point_only_when_it_is_the_rotation():
+    def crosses_and_points(frequencies):
+        ax = pe.run({**SMALL, "frequencies": frequencies}).figures["rotation.svg"].axes[0]
+        points, crosses = (next(line.get_xydata() for line in ax.lines if line.get_marker() == m) for m in "ox")
+        return crosses, points[1:]
+
+    crosses, following = crosses_and_points("per_pair")
+    assert len(crosses) >= 1 and np.max(np.abs(crosses - following)) < 1e-9
+    crosses, following = crosses_and_points("per_dimension")
+    assert np.max(np.abs(crosses - following)) > 1e-3

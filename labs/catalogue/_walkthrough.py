@@ -260,9 +260,10 @@ def figures(w):
     P, note = fig.projection(V_num)  # (2, d)
     Vp, zp, pp = V_num @ P.T, P @ w.z_num, P @ to_numeric(w.p).ravel()  # (m, d) (d, 2); (2, d) (d,) -> (2,)
     names = [fig.named("v", i + 1) for i in range(w.m)]
-    outside = "p, beyond the farthest value (no query reaches it)"
+    outputs = [("z", "the attention output", zp, fig.ATTENTION_COLOR),
+               ("p", "beyond the farthest value (no query reaches it)", pp, fig.OTHER_COLORS[0])]
     return {"weights.svg": fig.weights_figure(w.alpha_num, Vp, zp),
-            "mixture.svg": fig.mixture_figure(Vp, names, [("output z", zp), (outside, pp)])}, note
+            "mixture.svg": fig.mixture_figure(Vp, names, outputs)}, note
 
 
 def sections(w, note=""):

@@ -391,10 +391,10 @@ def _pair_text(A2, Z2):
 
 def _figure(words, alpha, beta, gamma, n, lo, hi, U, K2, numeric, d_v):
     """The triangle of distributions over three words (or bars for other sentence lengths)."""
-    points = [(f"attention weights, values in R^{d_v}", numeric["alpha"]),
-              (f"attention weights β, values in R^{U.cols}", numeric["beta"])]
+    points = [(f"attention weights, values in R^{d_v}", numeric["alpha"], fig.ATTENTION_COLOR),
+              (f"attention weights β, values in R^{U.cols}", numeric["beta"], fig.ATTENTION_COLOR)]
     if gamma is not None:
-        points.append(("another distribution γ, same output", to_numeric(gamma).ravel()))
+        points.append(("another distribution γ, same output", to_numeric(gamma).ravel(), fig.OTHER_COLORS[0]))
     if len(words) != 3:
         return fig.grouped_bars(words, points, "weight")
     lines = []
@@ -407,7 +407,7 @@ def _figure(words, alpha, beta, gamma, n, lo, hi, U, K2, numeric, d_v):
             s = q[:, np.newaxis] * to_numeric(K).ravel()  # (201, m) scores
             w = np.exp(s - s.max(axis=1, keepdims=True))
             lines.append((label, w / w.sum(axis=1, keepdims=True)))
-    return fig.simplex_lines_figure(words, points, lines)
+    return fig.simplex_figure(words, points, lines)
 
 
 def _sections(v):

@@ -150,10 +150,10 @@ def run(params):
     future = [float(np.sum(numeric["padding"][1][t, t + 1:])) for t in range(L)]
     figures = {
         "weights.svg": fig.heatmaps([(name, numeric[name][1], labels, labels) for name in setups]),
-        "leak.svg": fig.grouped_bars(labels[:L], [
-            ("causal mask forgotten", future),
-            ("causal mask", [float(np.sum(numeric["causal + padding"][1][t, t + 1:])) for t in range(L)])],
-            "weight on later tokens", "what each position takes from the future"),
+        "leak.svg": fig.line_panels(list(range(1, L + 1)), [("weight on later tokens", {
+            "causal mask forgotten": future,
+            "causal mask": [float(np.sum(numeric["causal + padding"][1][t, t + 1:])) for t in range(L)]})],
+            "query token", xticks=labels[:L]),
     }
     values = [Value("embeddings", X_num, X), Value("d_k", d_k), Value("scale", 1 / np.sqrt(d_k), 1 / sp.sqrt(d_k)),
               Value("valid_length", L)]

@@ -220,15 +220,18 @@ def _flat(k):
 def _figures(V_num, t_num, n, Z_num, n_q, p_conv, affine_dim):
     P, _ = fig.projection(V_num)  # (2, d): lossless for values spanning at most a plane
     names = [fig.named("v", i + 1) for i in range(V_num.shape[0])]
-    outputs = [("t flattened onto the plane: p, the best linear combination", P @ t_num),  # (2, d) (d,) -> (2,)
-               ("h, the nearest point of the hull: the best convex combination", P @ to_numeric(p_conv).ravel())]
-    outputs += [(f"attention output {fig.named('z', i + 1)}", P @ z) for i, z in enumerate(Z_num)]
+    outputs = [("p", "t flattened onto the plane, the best linear combination", P @ t_num,  # (2, d) (d,) -> (2,)
+                fig.OTHER_COLORS[0]),
+               ("h", "the nearest point of the hull, the best convex combination", P @ to_numeric(p_conv).ravel(),
+                fig.OTHER_COLORS[1])]
+    outputs += [(fig.named("z", i + 1), f"attention output {i + 1}", P @ z, fig.ATTENTION_COLOR)
+                for i, z in enumerate(Z_num)]
     figures = {"plane.svg": fig.mixture_figure(V_num @ P.T, names, outputs, affine_dim)}  # (m, d) (d, 2) -> (m, 2)
     if n is not None:
         unit = to_numeric(n).ravel() / float(np.linalg.norm(to_numeric(n).ravel()))  # (d,)
         labels = ["t"] + [fig.named("z", i + 1) for i in range(n_q)]
         components = [float(t_num @ unit)] + [float(z @ unit) for z in Z_num]  # (d,) @ (d,)
-        figures["components.svg"] = fig.grouped_bars(labels, [("component along n", components)], "n . x / |n|",
+        figures["components.svg"] = fig.grouped_bars(labels, [("component along n", components, fig.OTHER_COLORS[0])], "n . x / |n|",
                                                       "component along the missing direction")
     return figures
 

@@ -129,12 +129,13 @@ def run(params):
 
     names = [fig.named("v", i + 1) for i in range(m)]
     P, note = fig.projection(V_num)  # (2, d)
-    points = [("z, with a negative weight", P @ to_numeric(z).ravel()),  # (2, d) (d,) -> (2,)
-              ("h, the point of the hull nearest z", P @ to_numeric(h).ravel()),
-              ("average-like output V^T b", P @ to_numeric(z_b).ravel())]
-    bars = [("a, with a negative weight", to_numeric(a).ravel()), ("b, average-like", to_numeric(b).ravel())]
+    points = [("z", "V^T a, with a negative weight", P @ to_numeric(z).ravel(), fig.OTHER_COLORS[0]),  # (2, d) (d,)
+              ("h", "the point of the hull nearest z", P @ to_numeric(h).ravel(), fig.OTHER_COLORS[1]),
+              ("V^T b", "the average-like output (given weights b)", P @ to_numeric(z_b).ravel(), fig.GIVEN_COLOR)]
+    bars = [("a, with a negative weight", to_numeric(a).ravel(), fig.OTHER_COLORS[0]),
+            ("b, average-like (given)", to_numeric(b).ravel(), fig.GIVEN_COLOR)]
     if c is not None:
-        bars.append(("c >= 0, the same output as a", to_numeric(c).ravel()))
+        bars.append(("c >= 0, the same output as a", to_numeric(c).ravel(), fig.OTHER_COLORS[1]))
     figures = {"hull.svg": fig.mixture_figure(V_num @ P.T, names, points, affine_dimension(V)),  # (m, d) (d, 2)
                "weights.svg": fig.grouped_bars(names, bars, "weight")}
     values = [Value("values", V_num, V), Value("weights", to_numeric(a).ravel(), a),

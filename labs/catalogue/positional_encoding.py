@@ -170,11 +170,15 @@ def run(params):
     pe = encoding(positions, d_model, float(base), per)  # (n, d_model)
     omega = frequencies(d_model, float(base), per)  # (d_model,)
     fit_err, rotation_err, spread, formula_err, compared = 0.0, 0.0, 0.0, 0.0, 0
+    shown = _shown_pair(omega, offsets[0]) if d_model > 1 else None  # the pair drawn turning, at the first offset
+    shown_map = None  # its fitted map, (2, 2)
     for step in progress(offsets, "positional_encoding: offsets"):
         shifted = encoding(positions + step, d_model, float(base), per)  # (n, d_model): PE(pos + k)
         for b in blocks(d_model):
             P, P_k = pe[:, b], shifted[:, b]  # (n, size) each: the block at pos and at pos + k
             M_t = np.linalg.lstsq(P, P_k, rcond=None)[0]  # (size, size): P M^T ~ P_k, the best linear map
+            if step == offsets[0] and shown is not None and b[0] == 2 * shown:
+                shown_map = M_t
             fit_err = max(fit_err, float(np.max(np.abs(P @ M_t - P_k))))  # (n, size) @ (size, size)
             if len(b) == 2 and omega[b[0]] == omega[b[1]]:
                 c, s = np.cos(step * omega[b[0]]), np.sin(step * omega[b[0]])
@@ -216,16 +220,19 @@ def run(params):
               f"the first 2 pi; equal ratios (within {TOLERANCE:g}); the last within "
               f"{END_TOLERANCE:.0%} of 10000 * 2 pi", wavelengths["observed"], wavelengths["holds"], False),
     ]
-    figure = fig.image_figure(pe.T, "token t (pos = t - 1)", "dimension (odd: sine, even: cosine)",
-                              "PE(pos), numbered from 1")
-    figure.axes[0].images[0].set_extent((0.5, n + 0.5, d_model + 0.5, 0.5))  # pixel centres at 1..n and 1..d_model
+    figures = {"encodings.svg": fig.image_panels([
+        ("sine of pair i", pe[:, 0::2].T, (1, (d_model + 1) // 2)),  # (ceil(d_model / 2), n): dimensions 1, 3, ...
+        ("cosine of pair i", pe[:, 1::2].T, (1, d_model // 2))],  # (floor(d_model / 2), n): dimensions 2, 4, ...
+        "token t (pos = t - 1)", (1, n), "PE(pos): the sines of the pairs above, their cosines below")}
+    if shown is not None:
+        figures["rotation.svg"] = _rotation_figure(d_model, float(base), per, offsets[0], shown, shown_map, n)
     values = [Value("offsets", offsets), Value("fit_error", error_text(fit_err, FLOOR)),
               Value("rotation_error", error_text(rotation_err, FLOOR)),
               Value("dot_product_spread", error_text(spread, FLOOR)),
               Value("wavelengths_over_2_pi", wavelengths["range"]),
               *[Value(f"shift_map_{i + 1}", None, M) for i, (_, M, _, _) in enumerate(solved)]]
     sections = _sections(d_model, base, per, n, offsets, solved, misses, (fit_err, rotation_err, compared, spread),
-                         wavelengths)
+                         wavelengths, shown)
     intro = ("*Reproduces* the claim of \"Attention Is All You Need\" §3.5 that a fixed offset acts linearly on "
              "the sinusoidal encoding, and its wavelengths.")
     deviations = [f"Numeric errors below {FLOOR:g} are reported as such: their last digits differ between machines.",
@@ -236,8 +243,30 @@ def run(params):
                           "per_dimension), not the paper's base^(-2i/d_model) shared by a pair.")
     if d_model % 2:
         deviations.append(f"d_model = {d_model} is odd: the paper's formula leaves the last sine without a cosine.")
-    return LabResult("positional_encoding", TITLE, intro, sections, claims, values, {"encodings.svg": figure},
-                     deviations)
+    return LabResult("positional_encoding", TITLE, intro, sections, claims, values, figures, deviations)
+
+
+def _shown_pair(omega, step):
+    """The pair (counted from 0) drawn turning: the fastest whose turn k w_i is at most 60 degrees, else the slowest.
+
+    >>> _shown_pair(frequencies(8, 10000.0), 1), _shown_pair(frequencies(8, 10000.0), 10 ** 6)
+    (0, 3)
+    """
+    turns = step * omega[0::2][: len(omega) // 2]  # (d_model // 2,): k w_i of each full pair
+    small = np.flatnonzero(turns <= np.pi / 3)
+    return int(small[0]) if small.size else len(turns) - 1
+
+
+def _rotation_figure(d_model, base, per, step, pair, M_t, n):
+    """One pair at positions 0, k, 2k, ... (up to 6 turns, among the positions checked where there are enough),
+    each turned by R(k w) towards the next, with the fitted map M applied to it."""
+    turns = max(1, min(6, (n - 1) // step))
+    at = step * np.arange(turns + 1)  # positions 0, k, ..., turns * k
+    G = encoding(at, d_model, base, per)[:, [2 * pair, 2 * pair + 1]]  # (turns + 1, 2): (sin, cos) of the pair
+    angle = step * frequencies(d_model, base, per)[2 * pair]
+    return fig.rotation_figure(G, G[:-1] @ M_t, angle, [f"pos {p}" for p in at],  # (turns, 2) @ (2, 2)
+                               f"pair {pair + 1} (dimensions {2 * pair + 1}, {2 * pair + 2}), k = {step}: "
+                               f"k ω = {angle:.3f} rad ({np.degrees(angle):.1f}°)")
 
 
 def _at_a_point(residual):
@@ -272,7 +301,7 @@ def _wavelengths(pe_at_1):
     return {"observed": observed, "holds": holds, "range": [float(f"{first:.6g}"), float(f"{last:.6g}")]}
 
 
-def _sections(d_model, base, per, n, offsets, solved, misses, errors, wavelengths):
+def _sections(d_model, base, per, n, offsets, solved, misses, errors, wavelengths, shown):
     fit_err, rotation_err, compared, spread = errors
     shared = per == "per_pair"
     failed = {name for name, _ in misses}
@@ -335,8 +364,16 @@ def _sections(d_model, base, per, n, offsets, solved, misses, errors, wavelength
         "$2\\pi \\cdot \\text{base}^{1 - 2/d_\\text{model}}$, which approaches $\\text{base} \\cdot 2\\pi$ as "
         f"$d_\\text{{model}}$ grows (the claim allows {END_TOLERANCE:.0%}).\n\n"
         + image("figures/encodings.svg", "the positional encodings",
-                f"Figure 1. PE for tokens 1..{n} (x; pos = 0..{n - 1}) and dimensions 1..{d_model} (y; odd: sine, "
-                "even: cosine): fast rotations in the first dimensions, slow ones in the last.") + "\n",
+                f"Figure 1. PE for tokens 1..{n} (x; pos = 0..{n - 1}): above, the sine of each pair (dimensions 1, "
+                "3, 5, ...); below, its cosine (dimensions 2, 4, 6, ...). Fast turns in the first pairs, slow ones "
+                "in the last.") + "\n"
+        + ("" if shown is None else "\n" + image(
+            "figures/rotation.svg", "one pair turned by a fixed offset",
+            f"Figure 2. Pair {shown + 1} (dimensions {2 * shown + 1} and {2 * shown + 2}) as the point "
+            f"(sin pos w, cos pos w) at positions 0, {offsets[0]}, {2 * offsets[0]}, ...; each arc is the rotation "
+            f"R(k w) for k = {offsets[0]}, the same for every position, and the crosses are the map fitted by least "
+            "squares applied to the point before. Where they land on the next point, the fitted map is that "
+            "rotation.") + "\n"),
     ]
 
 COUNTER_CASES = {

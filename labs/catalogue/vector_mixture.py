@@ -46,6 +46,7 @@ from ..report.markdown import (
 )
 from ._geometry import affine_dimension, beyond, checked_hull, on_solution_set
 
+COLORS = {"pooling": fig.POOLING_COLOR, "given": fig.GIVEN_COLOR, "attention": fig.ATTENTION_COLOR}
 TITLE = "Vector mixtures: pooling, given weights and attention on the same vectors"
 SOURCE = "000 §5"
 SEED_VALUES = [[1.0, 0.2], [0.4, 1.1], [1.2, 0.8]]
@@ -153,9 +154,10 @@ def run(params):
     P, note = fig.projection(V_num)  # (2, d)
     figures = {
         "schemes.svg": fig.mixture_figure(V_num @ P.T, names, [  # (m, d) (d, 2) -> (m, 2)
-            (f"{n} output", P @ exact_num[n]) for n, _, _, _ in schemes], affine_dimension(V)),  # (2, d) (d,)
-        "weights.svg": fig.grouped_bars(names, [(n, to_numeric(w).ravel()) for n, _, w, _ in schemes], "weight",
-                                        "the three ways of choosing the weights"),
+            (n, f"the output of the {n} weights", P @ exact_num[n], COLORS[n]) for n, _, _, _ in schemes],
+            affine_dimension(V)),  # (2, d) (d,)
+        "weights.svg": fig.grouped_bars(names, [(n, to_numeric(w).ravel(), COLORS[n]) for n, _, w, _ in schemes],
+                                        "weight", "the three ways of choosing the weights"),
     }
     values = [Value("values", V_num, V), Value("weights", to_numeric(a).ravel(), a),
               Value("explicit_sum", to_numeric(explicit).ravel(), explicit),

@@ -124,8 +124,8 @@ def run(params):
               False),
     ]
     labels = [f"key {i + 1}" for i in range(m)]
-    figures = {"importance.svg": fig.grouped_bars(labels, [("weight αᵢ", alpha_num),
-                                                           ("|z − z without key i|", effect_num)],
+    figures = {"importance.svg": fig.grouped_bars(labels, [("weight αᵢ", alpha_num, fig.ATTENTION_COLOR),
+                                                           ("|z − z without key i|", effect_num, fig.OTHER_COLORS[0])],
                                                   "size", "weight against the effect of removing the key")}
     values = [Value("query", q_num, q), Value("keys", K_num, K), Value("d_k", d_k), Value("weights", alpha_num, alpha),
               Value("output", z_num, z), Value("moves", [to_numeric(mv).ravel() for mv in moves], moves),

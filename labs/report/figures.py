@@ -10,17 +10,33 @@ import io
 
 import numpy as np
 
-COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
-HULL_COLOR = "#9ecae1"
-OUTPUT_COLOR = "#222222"
+# One colour means one thing across the gallery.
+VALUE_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd")  # v₁, v₂, ... (then again from v₁)
+POOLING_COLOR = "#7f7f7f"  # weights fixed in advance: the uniform average
+GIVEN_COLOR = "#8c564b"  # weights handed in by another component (a config's mixture weights)
+ATTENTION_COLOR = "#e7298a"  # attention weights softmax(q·kᵢ/√d_k), and the outputs they make
+OTHER_COLORS = ("#222222", "#d4a017", "#17becf")  # anything else: targets, nearest points, series of a sweep
+HULL_COLOR = "#9ecae1"  # the convex hull of the values (a region, not a series)
+MARKERS = ("*", "D", "s", "P", "X", "^", "v", "o")
+STYLES = ("-", "--", ":", "-.")
+MAX_WIDTH = 8.0  # inches: saved at 72 pt per inch, a figure is at most 576 pt, 768 px in a browser
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
-def new_figure(figsize):
+def value_color(i):
+    """The colour of the value vᵢ₊₁ (counted from 0) in every figure.
+
+    >>> value_color(0) == value_color(len(VALUE_COLORS)) == VALUE_COLORS[0]
+    True
+    """
+    return VALUE_COLORS[i % len(VALUE_COLORS)]
+
+
+def new_figure(figsize, layout=None):
     """A bare matplotlib Figure; matplotlib is imported here, when a lab first draws, not when it is imported."""
     from matplotlib.figure import Figure
 
-    return Figure(figsize=figsize)
+    return Figure(figsize=figsize, layout=layout)
 
 
 def named(symbol, i):
@@ -83,31 +99,28 @@ def convex_hull(points):
     return np.array(lower[:-1] + upper[:-1])
 
 
-MARKERS = ("*", "D", "s", "P", "X", "^", "v", "o")
-
-
 def mixture_figure(Vp, names, outputs, affine_dim=None):
     """Value vectors as arrows from the origin, their convex hull drawn as what it is, and output points.
 
     ``Vp`` (m, 2) holds the values in the drawing plane, ``names`` their labels, and
-    ``outputs`` a list of (label, point (2,)) drawn as distinct markers. The hull is a shaded
-    region, a segment or a point according to ``affine_dim``, the dimension of the values'
-    affine hull; a lab that knows it exactly passes it (collinear values projected in floating
-    point are never exactly collinear, and their hull would be filled as a thin sliver),
-    otherwise it is read from the drawn points.
+    ``outputs`` a list of (name, description, point (2,), colour): each point is a marker
+    named beside it and described in the legend. The hull is a shaded region, a segment or
+    a point according to ``affine_dim``, the dimension of the values' affine hull; a lab that
+    knows it exactly passes it (collinear values projected in floating point are never
+    exactly collinear, and their hull would be filled as a thin sliver), otherwise it is read
+    from the drawn points. The axes keep equal scales and frame the points, so the figure's
+    height follows their extent.
 
     >>> f = mixture_figure(np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]]), ["a", "b", "c"], [], 1)
     >>> [t.get_text() for t in f.axes[0].get_legend().get_texts()]
     ['convex hull of the values: a segment']
-    >>> f = mixture_figure(np.eye(2), [named("v", 1), named("v", 2)], [("z", np.array([0.5, 0.5]))])
-    >>> len(f.axes), svg_bytes(f)[:5]
-    (1, b'<?xml')
+    >>> f = mixture_figure(np.eye(2), [named("v", 1), named("v", 2)], [("z", "output", np.array([0.5, 0.5]), "k")])
+    >>> sorted(t.get_text() for t in f.axes[0].texts if t.get_text()), svg_bytes(f)[:5]
+    (['v₁', 'v₂', 'z'], b'<?xml')
     """
-    rows = len(outputs) + 1  # legend entries, one per line below the axes
-    height = 4.6 + 0.22 * rows
-    fig = new_figure((5.6, height))
-    ax = fig.add_subplot()
     Vp = np.asarray(Vp, dtype=float)
+    points = np.vstack([Vp, np.zeros((1, 2)), *[np.asarray(p, dtype=float)[None, :] for _, _, p, _ in outputs]])
+    fig, ax = _plane(points, legend_rows=len(outputs) + 1, legend_columns=1)
     if affine_dim is None:
         affine_dim = min(len(convex_hull(Vp)), 3) - 1  # 3 or more vertices: a region; 2: a segment; 1: a point
     if affine_dim >= 2:
@@ -121,16 +134,16 @@ def mixture_figure(Vp, names, outputs, affine_dim=None):
     else:
         ax.plot(*Vp[0], marker="o", markersize=16, color=HULL_COLOR, linestyle="none",
                 label="convex hull of the values: one point")
-    for i, (v, name) in enumerate(zip(Vp, names)):
-        _arrow(ax, (0.0, 0.0), v, COLORS[i % len(COLORS)])
-        ax.annotate(name, v, textcoords="offset points", xytext=(6, 4), color=COLORS[i % len(COLORS)], fontsize=12)
-    for k, (label, point) in enumerate(outputs):
-        ax.plot(*point, marker=MARKERS[k % len(MARKERS)], markersize=14 if k == 0 else 9, color=OUTPUT_COLOR,
-                markerfacecolor=OUTPUT_COLOR if k == 0 else "white", linestyle="none", label=label)
+    for i, v in enumerate(Vp):
+        _arrow(ax, (0.0, 0.0), v, value_color(i))
+    for k, (name, description, point, color) in enumerate(outputs):
+        ax.plot(*point, marker=MARKERS[k % len(MARKERS)], markersize=13 if k == 0 else 9, color=color,
+                markerfacecolor=color if k == 0 else "white", markeredgewidth=1.6, linestyle="none",
+                label=f"{name}: {description}")
     ax.plot(0, 0, marker="o", markersize=4, color="#555555", linestyle="none")
-    _frame(ax, np.vstack([Vp, np.zeros((1, 2)), *[np.asarray(p)[None, :] for _, p in outputs]]))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.07), ncol=1, fontsize=9, frameon=False)
-    fig.subplots_adjust(left=0.11, right=0.97, top=0.97, bottom=(0.35 + 0.2 * rows) / height)  # fixed: no text pass
+    _legend_below(ax, columns=1)
+    _place_labels(ax, [(name, v, value_color(i)) for i, (v, name) in enumerate(zip(Vp, names))])
+    _place_labels(ax, [(name, point, color) for name, _, point, color in outputs], fontsize=10)
     return fig
 
 
@@ -143,194 +156,188 @@ def paths_figure(Vp, names, paths, zp):
     >>> len(f.axes)
     1
     """
-    fig = new_figure((5.8, 5.0))
-    ax = fig.add_subplot()
-    for i, (v, name) in enumerate(zip(Vp, names)):
-        _arrow(ax, (0.0, 0.0), v, COLORS[i % len(COLORS)], alpha=0.3, lw=1.2)
-        ax.annotate(name, v, textcoords="offset points", xytext=(6, 4), color=COLORS[i % len(COLORS)], fontsize=12)
-    styles = ("-", "--", ":", "-.")
-    points = [np.zeros((1, 2)), Vp, zp[None, :]]
+    Vp = np.asarray(Vp, dtype=float)
+    tips = [np.cumsum(np.asarray(c)[:, np.newaxis] * Vp, axis=0) for _, c in paths]  # (m, 2) each: partial sums
+    fig, ax = _plane(np.vstack([np.zeros((1, 2)), Vp, zp[None, :], *tips]), legend_rows=(len(paths) + 2) // 2,
+                     legend_columns=2)
+    for i, v in enumerate(Vp):
+        _arrow(ax, (0.0, 0.0), v, value_color(i), alpha=0.3, lw=1.2)
     for k, (label, c) in enumerate(paths):
         tip = np.zeros(2)
         for i, (ci, v) in enumerate(zip(c, Vp)):
             if ci != 0:
-                _arrow(ax, tip, tip + ci * v, COLORS[i % len(COLORS)], lw=2.0, linestyle=styles[k % len(styles)])
+                _arrow(ax, tip, tip + ci * v, value_color(i), lw=2.0, linestyle=STYLES[k % len(STYLES)])
                 tip = tip + ci * v
-                points.append(tip[None, :])
-        ax.plot([], [], color="#444444", linestyle=styles[k % len(styles)], label=label)
-    ax.plot(*zp, marker="*", markersize=15, color=OUTPUT_COLOR, linestyle="none", label="the same output z")
-    _frame(ax, np.vstack(points))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.07), ncol=2, fontsize=9, frameon=False)
-    fig.tight_layout()
+        ax.plot([], [], color="#444444", linestyle=STYLES[k % len(STYLES)], label=label)
+    ax.plot(*zp, marker="*", markersize=15, color=OTHER_COLORS[0], linestyle="none", label="z: the same output")
+    _legend_below(ax, columns=2)
+    _place_labels(ax, [(name, v, value_color(i)) for i, (v, name) in enumerate(zip(Vp, names))]
+                  + [("z", zp, OTHER_COLORS[0])])
     return fig
 
 
-def simplex_figure(corners, points, segment=None):
-    """Distributions over three items drawn in the triangle of all such distributions.
-
-    ``corners`` names the three items; ``points`` is a list of (label, p (3,)); ``segment``
-    an optional (label, p_start, p_end) drawn as a thick line (a family of distributions).
-
-    >>> f = simplex_figure(["a", "b", "c"], [("uniform", np.ones(3) / 3)])
-    >>> len(f.axes)
-    1
-    """
-    vertices = np.array([[0.0, 0.0], [1.0, 0.0], [0.5, np.sqrt(3) / 2]])  # (3, 2)
-    fig = new_figure((5.4, 5.0))
-    ax = fig.add_subplot()
-    ax.fill(vertices[:, 0], vertices[:, 1], color="#f3f3f3", edgecolor="#999999")
-    for name, v, offset in zip(corners, vertices, ((-14, -14), (6, -14), (-6, 8))):
-        ax.annotate(name, v, textcoords="offset points", xytext=offset, fontsize=11)
-    if segment is not None:
-        label, start, end = segment
-        ends = np.array([start, end]) @ vertices  # (2, 3) @ (3, 2) -> (2, 2)
-        ax.plot(ends[:, 0], ends[:, 1], color=COLORS[3], lw=4, alpha=0.7, label=label)
-    for k, (label, p) in enumerate(points):
-        ax.plot(*(np.asarray(p) @ vertices), marker=MARKERS[k % len(MARKERS)], markersize=12,  # (3,) @ (3, 2)
-                color=COLORS[k % len(COLORS)], linestyle="none", label=label)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.02), ncol=1, fontsize=9, frameon=False)
-    fig.tight_layout()
-    return fig
-
-
-def simplex_lines_figure(corners, points, lines):
+def simplex_figure(corners, points, lines):
     """Distributions over three items in their triangle, with curves or segments of distributions.
 
-    ``points`` is a list of (label, p (3,)); ``lines`` a list of (label, P (k, 3)) drawn as
+    ``points`` is a list of (label, p (3,), colour); ``lines`` a list of (label, P (k, 3)) drawn as
     polylines through the k distributions P (a segment is k = 2, a sampled curve more).
 
-    >>> f = simplex_lines_figure(["a", "b", "c"], [("uniform", np.ones(3) / 3)],
-    ...                          [("an edge", np.array([[1.0, 0, 0], [0, 1.0, 0]]))])
+    >>> f = simplex_figure(["a", "b", "c"], [("uniform", np.ones(3) / 3, POOLING_COLOR)],
+    ...                    [("an edge", np.array([[1.0, 0, 0], [0, 1.0, 0]]))])
     >>> len(f.axes)
     1
     """
     vertices = np.array([[0.0, 0.0], [1.0, 0.0], [0.5, np.sqrt(3) / 2]])  # (3, 2)
-    fig = new_figure((5.6, 5.6))
+    fig = new_figure((5.6, 4.0 + 0.2 * (len(points) + len(lines))))
     ax = fig.add_subplot()
     ax.fill(vertices[:, 0], vertices[:, 1], color="#f3f3f3", edgecolor="#999999")
-    for name, v, offset in zip(corners, vertices, ((-14, -14), (6, -14), (-6, 8))):
-        ax.annotate(name, v, textcoords="offset points", xytext=offset, fontsize=11)
-    styles = ("-", "--", ":", "-.")
+    for name, v, offset, ha, va in zip(corners, vertices, ((-6, -4), (6, -4), (0, 6)), ("right", "left", "center"),
+                                       ("top", "top", "bottom")):
+        ax.annotate(name, v, textcoords="offset points", xytext=offset, ha=ha, va=va, fontsize=11)
     for k, (label, P) in enumerate(lines):
         xy = np.asarray(P, dtype=float) @ vertices  # (k, 3) @ (3, 2) -> (k, 2)
-        ax.plot(xy[:, 0], xy[:, 1], color=COLORS[(k + 3) % len(COLORS)], lw=4 if len(P) == 2 else 2.2,
-                linestyle=styles[k % len(styles)], alpha=0.8, label=label)
-    for k, (label, p) in enumerate(points):
+        ax.plot(xy[:, 0], xy[:, 1], color=OTHER_COLORS[k % len(OTHER_COLORS)], lw=4 if len(P) == 2 else 2.2,
+                linestyle=STYLES[k % len(STYLES)], alpha=0.8, label=label)
+    for k, (label, p, color) in enumerate(points):
         xy = np.asarray(p, dtype=float) @ vertices  # (3,) @ (3, 2) -> (2,)
-        ax.plot(*xy, marker=MARKERS[k % len(MARKERS)], markersize=11,
-                color=COLORS[k % len(COLORS)], linestyle="none", label=label)
+        ax.plot(*xy, marker=MARKERS[k % len(MARKERS)], markersize=11, color=color, linestyle="none", label=label,
+                zorder=3)
+    ax.set_xlim(-0.25, 1.25)  # room for the corners' names inside the axes
+    ax.set_ylim(-0.1, np.sqrt(3) / 2 + 0.1)
     ax.set_aspect("equal")
     ax.axis("off")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.02), ncol=1, fontsize=8, frameon=False)
-    fig.tight_layout()
+    _legend_below(ax, columns=1, fontsize=8)
+    fig.subplots_adjust(left=0.02, right=0.98, top=0.98, bottom=(0.3 + 0.2 * (len(points) + len(lines))) /
+                        fig.get_figheight())
     return fig
 
 
 def heatmaps(panels, suptitle=None):
-    """Attention-weight heatmaps side by side; ``panels`` is a list of (title, A, row_labels, col_labels).
+    """Attention-weight heatmaps, as many side by side as fit 8 inches; ``panels`` is a list of (title, A,
+    row_labels, col_labels).
 
     Each cell shows its weight; exact zeros (masked keys) are printed as a blank cell.
 
     >>> f = heatmaps([("no mask", np.full((2, 2), 0.5), ["a", "b"], ["a", "b"])])
     >>> [ax.get_title() for ax in f.axes]
     ['no mask']
+    >>> f = heatmaps([(str(j), np.eye(10), list("abcdefghij"), list("abcdefghij")) for j in range(4)])
+    >>> f.axes[0].get_subplotspec().get_geometry()[:2], round(float(f.get_figwidth()), 2)  # 2 x 2, 8 inches
+    ((2, 2), 8.0)
     """
     n = len(panels)
-    width = max(len(p[3]) for p in panels)
-    fig = new_figure((0.9 + (1.0 + 0.62 * width) * n, 1.4 + 0.55 * max(len(p[2]) for p in panels)))
-    axes = fig.subplots(1, n, squeeze=False)[0]
-    for ax, (title, A, rows, cols) in zip(axes, panels):
+    n_cols, n_rows = max(len(p[3]) for p in panels), max(len(p[2]) for p in panels)
+    columns = max(1, min(n, int((MAX_WIDTH - 0.2) // (0.9 + 0.28 * n_cols))))  # cells at least 0.28 inch
+    rows = -(-n // columns)
+    cell = min(0.45, ((MAX_WIDTH - 0.2) / columns - 0.9) / n_cols)  # inches
+    fig = new_figure((min(MAX_WIDTH, 0.2 + columns * (0.9 + cell * n_cols)),
+                      rows * (1.3 + cell * n_rows) + (0.3 if suptitle else 0)), layout="constrained")
+    axes = fig.subplots(rows, columns, squeeze=False).ravel()
+    for ax in axes[n:]:
+        ax.remove()
+    for ax, (title, A, row_labels, col_labels) in zip(axes, panels):
         A = np.asarray(A, dtype=float)
         ax.imshow(np.where(np.isnan(A), 0.0, A), cmap="Blues", vmin=0.0, vmax=1.0, aspect="auto")
         for (i, j), a in np.ndenumerate(A):
             if a != 0:
-                ax.text(j, i, f"{a:.2f}", ha="center", va="center", fontsize=8, color="white" if a > 0.6 else "#222222")
-        ax.set_xticks(range(len(cols)), cols, rotation=45, ha="right", fontsize=9)
-        ax.set_yticks(range(len(rows)), rows, fontsize=9)
+                ax.text(j, i, f"{a:.2f}", ha="center", va="center", fontsize=8 if cell >= 0.4 else 7,
+                        color="white" if a > 0.6 else "#222222")
+        upright = max(map(len, col_labels)) > 2  # longer names stand upright: slanted, their boxes would overlap
+        ax.set_xticks(range(len(col_labels)), col_labels, rotation=90 if upright else 0, fontsize=8)
+        ax.set_yticks(range(len(row_labels)), row_labels, fontsize=8)
         ax.set_xlabel("key", fontsize=9)
         ax.set_ylabel("query", fontsize=9)
         ax.set_title(title, fontsize=10)
     if suptitle:
         fig.suptitle(suptitle, fontsize=11)
-    fig.tight_layout()
     return fig
 
 
 def grouped_bars(labels, series, ylabel, title=""):
-    """Bars for several series over the same labels; ``series`` is a list of (name, values).
+    """Bars for several series over the same labels, each bar's value printed inside the axes.
 
-    >>> f = grouped_bars(["a", "b"], [("weight", [0.6, 0.4]), ("effect", [0.0, 1.0])], "size")
-    >>> len(f.axes[0].patches)
-    4
+    ``series`` is a list of (name, values, colour).
+
+    >>> f = grouped_bars(["a", "b"], [("weight", [0.6, 0.4], ATTENTION_COLOR), ("effect", [0.0, 1.0], "k")], "size")
+    >>> len(f.axes[0].patches), bool(f.axes[0].get_ylim()[1] > 1.0)
+    (4, True)
     """
-    fig = new_figure((1.6 + 0.9 * len(labels) * max(1, len(series) / 2), 3.8))
+    fig = new_figure((min(MAX_WIDTH, 1.6 + 0.45 * len(labels) * max(2, len(series))), 3.8), layout="constrained")
     ax = fig.add_subplot()
     width = 0.8 / len(series)
     x = np.arange(len(labels))
-    for k, (name, values) in enumerate(series):
-        bars = ax.bar(x + (k - (len(series) - 1) / 2) * width, values, width, label=name, color=COLORS[k % len(COLORS)])
-        ax.bar_label(bars, labels=[f"{v:.3f}" for v in values], fontsize=7)
+    for k, (name, values, color) in enumerate(series):
+        bars = ax.bar(x + (k - (len(series) - 1) / 2) * width, values, width, label=name, color=color)
+        ax.bar_label(bars, labels=[f"{v:.3f}" for v in values], fontsize=7, padding=2)
+    every = np.concatenate([np.asarray(v, dtype=float) for _, v, _ in series])
+    top, bottom = max(float(every.max()), 0.0), min(float(every.min()), 0.0)
+    room = 0.14 * ((top - bottom) or 1.0)  # headroom for the values printed above (or below) the bars
+    ax.set_ylim(bottom - room if bottom < 0 else 0.0, top + room)
     ax.set_xticks(x, labels)
     ax.axhline(0, color="#888888", lw=0.8)
     ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=9, frameon=False)
-    fig.tight_layout()
+    longest = max(len(name) for name, _, _ in series)
+    columns = max(1, min(len(series), int(fig.get_figwidth() * 72 // (5.5 * longest + 40))))  # ~5.5 pt a letter
+    fig.legend(loc="outside lower center", ncol=columns, fontsize=9, frameon=False)
     return fig
 
 
 def weights_figure(alpha, Vp, zp):
     """Left: the weights alpha_i. Right: the contributions alpha_i v_i laid tip to tail, ending at z.
 
+    Each weight's bar and each contribution have the colour of their value vᵢ.
+
     >>> f = weights_figure(np.array([0.25, 0.75]), np.eye(2), np.array([0.25, 0.75]))
     >>> [ax.get_title()[:7] for ax in f.axes]
     ['weights', 'contrib']
     """
-    fig = new_figure((10.0, 4.4))
+    fig = new_figure((MAX_WIDTH, 4.0))
     left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.25]})
-    colors = [COLORS[i % len(COLORS)] for i in range(len(alpha))]
+    colors = [value_color(i) for i in range(len(alpha))]
     bars = left.bar(range(len(alpha)), alpha, color=colors)
-    left.bar_label(bars, labels=[f"{a:.3f}" for a in alpha], fontsize=9)
+    left.bar_label(bars, labels=[f"{a:.3f}" for a in alpha], fontsize=9, padding=2)
     left.set_xticks(range(len(alpha)), [named("α", i + 1) for i in range(len(alpha))])
     left.set_ylim(0, max(1.0, float(np.max(alpha)) * 1.15))
     left.set_ylabel("weight")
-    left.set_title("weights αᵢ (what attention viewers show)", fontsize=10)
+    left.set_title("weights αᵢ (what attention viewers show)", fontsize=9)
 
     tip = np.zeros(2)
     for i, (a, v) in enumerate(zip(alpha, Vp)):
         _arrow(right, (0.0, 0.0), v, colors[i], alpha=0.25, lw=1.2)
         _arrow(right, tip, tip + a * v, colors[i], lw=2.2)
         tip = tip + a * v
-    right.plot(*zp, marker="*", markersize=16, color=OUTPUT_COLOR, linestyle="none")
-    right.annotate("z", zp, textcoords="offset points", xytext=(8, -12), fontsize=13, color=OUTPUT_COLOR)
-    right.set_title("contributions αᵢvᵢ, tip to tail (faint: vᵢ)", fontsize=10)
-    _frame(right, np.vstack([Vp, zp[None, :], np.zeros((1, 2))]))
-    fig.subplots_adjust(left=0.06, right=0.98, top=0.92, bottom=0.08, wspace=0.16)  # fixed, as in mixture_figure
+    right.plot(*zp, marker="*", markersize=16, color=ATTENTION_COLOR, linestyle="none")
+    right.set_title("contributions αᵢvᵢ, tip to tail (faint: vᵢ)", fontsize=9)
+    _frame(right, *_limits(np.vstack([Vp, zp[None, :], np.zeros((1, 2))])))
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.92, bottom=0.08, wspace=0.22)  # fixed: labels are placed after
+    _place_labels(right, [("z", zp, ATTENTION_COLOR)], fontsize=13)
     return fig
 
 
-def line_panels(x, panels, xlabel, log_x=False):
-    """Curves against a swept variable: one panel per (ylabel, {series name: values}).
+def line_panels(x, panels, xlabel, log_x=False, xticks=None):
+    """Curves against a swept variable: one panel per (ylabel, {series name: values}), two panels a row.
+
+    Each series has its own colour, line style and marker, later series drawn over earlier ones,
+    so a series that lies under another (a row of zeros, say) still shows. ``xticks`` names the
+    x positions. Panels with the same series share one legend below them.
 
     >>> f = line_panels([1, 4, 16], [("max weight", {"scaled": [0.5, 0.5, 0.6]})], "d_k", log_x=True)
     >>> f.axes[0].get_xlabel()
     'd_k'
     """
-    fig = new_figure((4.2 * len(panels), 3.8))
-    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    fig, axes = _panel_grid(len(panels))
     for ax, (ylabel, series) in zip(axes, panels):
-        for k, (name, values) in enumerate(series.items()):
-            ax.plot(x, values, marker=MARKERS[(k + 1) % len(MARKERS)], color=COLORS[k % len(COLORS)], label=name)
+        _series(ax, x, series)
         if log_x:
             ax.set_xscale("log", base=2)
+        if xticks is not None:
+            ax.set_xticks(x, xticks)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         ax.grid(True, color="#eeeeee", lw=0.6)
-        ax.legend(fontsize=8, frameon=False)
-    fig.tight_layout()
+    _panel_legends(fig, axes, [series for _, series in panels])
     return fig
 
 
@@ -343,35 +350,70 @@ def loglog_panels(panels):
     >>> f.axes[0].get_xscale(), f.axes[0].get_yscale()
     ('log', 'log')
     """
-    fig = new_figure((4.4 * len(panels), 3.8))
-    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    fig, axes = _panel_grid(len(panels))
     for ax, (xlabel, x, ylabel, series) in zip(axes, panels):
-        for k, (name, values) in enumerate(series.items()):
-            ax.plot(x, values, marker=MARKERS[(k + 1) % len(MARKERS)], color=COLORS[k % len(COLORS)], label=name)
+        _series(ax, x, series)
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xlabel(xlabel)
-        ax.set_ylabel(ylabel)
+        ax.set_ylabel(ylabel, fontsize=9)
         ax.grid(True, which="both", color="#eeeeee", lw=0.6)
-        ax.legend(fontsize=8, frameon=False)
-    fig.tight_layout()
+    _panel_legends(fig, axes, [series for _, _, _, series in panels])
     return fig
 
 
-def image_figure(M, xlabel, ylabel, title):
-    """A matrix drawn as an image with a colour bar (for matrices too large to annotate).
+def image_panels(panels, xlabel, x_extent, title):
+    """Matrices too large to annotate, drawn as images stacked over one x axis with one colour bar.
 
-    >>> image_figure(np.eye(3), "x", "y", "identity").axes[0].get_title()
-    'identity'
+    ``panels`` is a list of (ylabel, M (rows, len(x)), (first row number, last row number)); ``x_extent``
+    the numbers of the first and last column. Each image is drawn pixel for pixel (no smoothing).
+
+    >>> f = image_panels([("even", np.eye(3), (1, 3)), ("odd", -np.eye(3), (1, 3))], "x", (1, 3), "identity")
+    >>> [ax.get_ylabel() for ax in f.axes[:2]], f.axes[0].get_title()
+    (['even', 'odd'], 'identity')
     """
-    fig = new_figure((8.0, 4.2))
-    ax = fig.add_subplot()
-    shown = ax.imshow(M, aspect="auto", cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest")
-    fig.colorbar(shown, ax=ax, fraction=0.04)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize=10)
-    fig.tight_layout()
+    fig = new_figure((MAX_WIDTH, 1.2 + 2.0 * len(panels)), layout="constrained")
+    axes = fig.subplots(len(panels), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, (ylabel, M, (first, last)) in zip(axes, panels):
+        shown = ax.imshow(M, aspect="auto", cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest",
+                          extent=(x_extent[0] - 0.5, x_extent[1] + 0.5, last + 0.5, first - 0.5))  # pixel centres
+        ax.set_ylabel(ylabel, fontsize=9)
+    axes[0].set_title(title, fontsize=10)
+    axes[-1].set_xlabel(xlabel)
+    fig.colorbar(shown, ax=list(axes), fraction=0.04)
+    return fig
+
+
+def rotation_figure(G, mapped, angle, names, caption):
+    """Points G (J + 1, 2) of one (sin, cos) pair on the unit circle, each but the last turned by ``angle``.
+
+    From G[j] an arc shows the rotation by ``angle`` (clockwise: the rotation that takes (sin a, cos a)
+    to (sin(a + angle), cos(a + angle))); when the claim holds it ends at G[j + 1]. ``mapped`` (J, 2)
+    holds a fitted map applied to G[:-1], drawn as crosses; ``names`` label the points.
+
+    >>> G = np.array([[np.sin(t), np.cos(t)] for t in (0.0, 1.0, 2.0)])
+    >>> f = rotation_figure(G, G[1:], 1.0, ["pos 0", "pos 1", "pos 2"], "k ω = 1 rad")
+    >>> f.axes[0].get_title()
+    'k ω = 1 rad'
+    """
+    G, mapped = np.asarray(G, dtype=float), np.asarray(mapped, dtype=float)
+    fig, ax = _plane(np.vstack([G, mapped, [[-1.0, -1.0], [1.0, 1.0]]]), legend_rows=3, legend_columns=1,
+                     title=caption)
+    turn = np.linspace(0.0, angle, 40)
+    ax.plot(np.sin(np.linspace(0, 2 * np.pi, 200)), np.cos(np.linspace(0, 2 * np.pi, 200)), color="#bbbbbb",
+            lw=1.0, zorder=1)
+    for j, g in enumerate(G[:-1]):
+        R = np.array([[np.cos(turn), np.sin(turn)], [-np.sin(turn), np.cos(turn)]])  # (2, 2, 40): R(t), t in turn
+        arc = np.einsum("abt,b->ta", R, g)  # (40, 2): R(t) g
+        ax.plot(arc[:, 0], arc[:, 1], color=OTHER_COLORS[1], lw=2.4,
+                label="rotation by k ω from each point" if j == 0 else None)
+        _arrow(ax, arc[-2], arc[-1], OTHER_COLORS[1], lw=2.4)
+    ax.plot(G[:, 0], G[:, 1], marker="o", markersize=7, color=OTHER_COLORS[0], linestyle="none", zorder=3,
+            label="(sin pos ω, cos pos ω) from the encoding")
+    ax.plot(mapped[:, 0], mapped[:, 1], marker="x", markersize=11, markeredgewidth=1.6, color=OTHER_COLORS[2],
+            linestyle="none", zorder=4, label="the fitted map applied to the point before")
+    _legend_below(ax, columns=1)
+    _place_labels(ax, [(name, g, OTHER_COLORS[0]) for name, g in zip(names, G)], fontsize=9)
     return fig
 
 
@@ -390,22 +432,165 @@ def svg_bytes(fig):
     return buffer.getvalue()
 
 
-def _arrow(ax, start, end, color, alpha=1.0, lw=2.0, linestyle="-"):
-    ax.annotate("", xy=tuple(end), xytext=tuple(start),
-                arrowprops={"arrowstyle": "-|>", "color": color, "lw": lw, "alpha": alpha, "shrinkA": 0, "shrinkB": 0,
-                            "linestyle": linestyle})
+
+def _plane(points, legend_rows, legend_columns, title=""):
+    """A figure with one axes of equal scales framing ``points`` (n, 2), sized to their extent, with room
+    below for a legend of ``legend_rows`` rows; the layout is fixed, so labels can be placed at once."""
+    lo, hi = _limits(points)
+    width = 4.4  # inches of axes
+    height = width * (hi[1] - lo[1]) / (hi[0] - lo[0])
+    left, right, top, bottom = 0.6, 0.3, 0.45 if title else 0.2, 0.55 + 0.21 * legend_rows
+    fig = new_figure((left + width + right, bottom + height + top))
+    ax = fig.add_axes((left / fig.get_figwidth(), bottom / fig.get_figheight(), width / fig.get_figwidth(),
+                       height / fig.get_figheight()))
+    _frame(ax, lo, hi)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig, ax
 
 
-def _frame(ax, points):
-    """Equal axes that show every point with a margin (annotations do not autoscale)."""
+def _limits(points, ratios=(0.55, 1.25), pad=0.12):
+    """(low corner, high corner) of a frame around ``points`` (n, 2) with a margin, its height / width
+    widened into ``ratios`` so that equal scales leave no blank half.
+
+    >>> [np.round(c, 2).tolist() for c in _limits(np.array([[0.0, 0.0], [10.0, 1.0]]))]  # 12.4 wide, 6.82 high
+    [[-1.2, -2.91], [11.2, 3.91]]
+    """
     lo, hi = points.min(axis=0), points.max(axis=0)
-    pad = 0.12 * max(float(np.max(hi - lo)), 1e-9)
-    ax.set_xlim(lo[0] - pad, hi[0] + pad)
-    ax.set_ylim(lo[1] - pad, hi[1] + pad)
+    margin = pad * max(float(np.max(hi - lo)), 1e-9)
+    lo, hi = lo - margin, hi + margin
+    span = hi - lo
+    target = np.clip(span[1] / span[0], *ratios)
+    grow = np.array([span[1] / target - span[0], span[0] * target - span[1]]).clip(min=0) / 2  # (2,)
+    return lo - grow, hi + grow
+
+
+def _frame(ax, lo, hi):
+    """Equal axes from ``lo`` to ``hi`` (annotations do not autoscale), with the coordinate axes drawn."""
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
     ax.set_aspect("equal", adjustable="box")
     ax.axhline(0, color="#cccccc", lw=0.8, zorder=0)
     ax.axvline(0, color="#cccccc", lw=0.8, zorder=0)
     ax.grid(True, color="#eeeeee", lw=0.6)
+
+
+def _legend_below(ax, columns, fontsize=9):
+    """The axes' legend under it, below its tick labels."""
+    from matplotlib.transforms import ScaledTranslation
+
+    below = ax.transAxes + ScaledTranslation(0, -0.36, ax.figure.dpi_scale_trans)  # 0.36 inch under the axes
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=below, ncol=columns, fontsize=fontsize,
+              frameon=False)
+
+
+def _place_labels(ax, labels, fontsize=12):
+    """Name points beside them, each where its text meets no arrow, marker, thick line, frame or earlier name.
+
+    ``labels`` is a list of (text, point (2,), colour). Spots around a point, nearest first and those
+    pointing away from the centre of the axes before the others, are tried in turn; where
+    none is free, the one with the fewest collisions is kept. Needs the axes' layout fixed; names
+    already written in the axes are avoided too.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(ax.figure).get_renderer()
+    ax.apply_aspect()
+    segments, boxes = _obstacles(ax, renderer)
+    frame = ax.get_window_extent(renderer)
+    centre = np.array([frame.x0 + frame.x1, frame.y0 + frame.y1]) / 2
+    for text, point, color in labels:
+        xy = ax.transData.transform(np.asarray(point, dtype=float))
+        away = np.arctan2(*(xy - centre)[::-1]) if np.hypot(*(xy - centre)) > 1 else np.pi / 4
+        angles = sorted(np.arange(12) * np.pi / 6, key=lambda a: abs(np.angle(np.exp(1j * (a - away)))))
+        best = None
+        for radius in (5, 11, 20):  # points from the point's centre, past its marker
+            for angle in angles:
+                label = _label_at(ax, text, point, color, angle, radius + _marker_radius(ax, point), fontsize)
+                box = label.get_window_extent(renderer).padded(2)
+                hits = sum(p.intersects_bbox(box, filled=False) for p in segments) + sum(
+                    box.overlaps(b) for b in boxes) + 10 * (not frame.contains(box.x0, box.y0) or
+                                                            not frame.contains(box.x1, box.y1))
+                if best is None or hits < best[0]:
+                    best = (hits, angle, radius)
+                label.remove()
+                if hits == 0:
+                    break
+            if best[0] == 0:
+                break
+        label = _label_at(ax, text, point, color, best[1], best[2] + _marker_radius(ax, point), fontsize)
+        boxes.append(label.get_window_extent(renderer).padded(2))
+
+
+def _label_at(ax, text, point, color, angle, radius, fontsize):
+    """``text`` at ``radius`` points from ``point`` in the direction ``angle``, aligned to point away from it."""
+    c, s = np.cos(angle), np.sin(angle)
+    ha = "left" if c > 0.3 else "right" if c < -0.3 else "center"
+    va = "bottom" if s > 0.3 else "top" if s < -0.3 else "center"
+    return ax.annotate(text, tuple(point), textcoords="offset points", xytext=(radius * c, radius * s), ha=ha, va=va,
+                       color=color, fontsize=fontsize)
+
+
+def _obstacles(ax, renderer):
+    """(paths, boxes) in display coordinates a label must not meet: arrows and thick lines; markers and texts."""
+    from matplotlib.path import Path
+    from matplotlib.transforms import Bbox
+
+    segments, boxes = [], []
+    for text in ax.texts:
+        if getattr(text, "arrow_patch", None) is not None:
+            text.update_positions(renderer)
+            segments.append(text.arrow_patch.get_path())  # shaft and head, in display coordinates
+        elif text.get_text().strip():
+            boxes.append(text.get_window_extent(renderer).padded(2))
+    for line in ax.lines:
+        xy = line.get_transform().transform(line.get_xydata())  # (n, 2) display
+        if line.get_marker() not in (None, "None", "", " "):
+            r = line.get_markersize() * ax.figure.dpi / 72 / 2
+            boxes += [Bbox([p - r, p + r]) for p in xy]
+        elif line.get_linewidth() >= 2 and len(xy) >= 2:
+            segments.append(Path(xy))
+    return segments, boxes
+
+
+def _marker_radius(ax, point):
+    """Half the size, in points, of the largest marker drawn at ``point`` (0 if none)."""
+    sizes = [line.get_markersize() / 2 for line in ax.lines if line.get_marker() not in (None, "None", "", " ")
+             and np.any(np.all(np.isclose(line.get_xydata(), point), axis=1))]
+    return max(sizes, default=0.0)
+
+
+def _panel_grid(n):
+    """A constrained-layout figure of ``n`` panels, two a row, at most 8 inches wide; (figure, axes)."""
+    columns, rows = min(n, 2), -(-n // 2)
+    fig = new_figure((MAX_WIDTH if columns == 2 else 4.8, 3.2 * rows + 0.4), layout="constrained")
+    axes = fig.subplots(rows, columns, squeeze=False).ravel()
+    for ax in axes[n:]:
+        ax.remove()
+    return fig, axes[:n]
+
+
+def _series(ax, x, series):
+    """Each of ``series`` ({name: values}) as a line of its own colour, style and marker, later ones on top."""
+    for k, (name, values) in enumerate(series.items()):
+        ax.plot(x, values, color=OTHER_COLORS[k % len(OTHER_COLORS)], linestyle=STYLES[k % len(STYLES)],
+                marker=("o", "X", "s", "^")[k % 4], markersize=6 if k == 0 else 8, lw=1.6, zorder=2 + k, label=name)
+
+
+def _panel_legends(fig, axes, series):
+    """One legend below the panels when they all show the same series, else one in each panel."""
+    if all(list(s) == list(series[0]) for s in series):
+        fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=min(len(series[0]), 3),
+                   fontsize=9, frameon=False)
+    else:
+        for ax in axes:
+            ax.legend(fontsize=8, frameon=False)
+
+
+def _arrow(ax, start, end, color, alpha=1.0, lw=2.0, linestyle="-"):
+    ax.annotate("", xy=tuple(end), xytext=tuple(start),
+                arrowprops={"arrowstyle": "-|>", "color": color, "lw": lw, "alpha": alpha, "shrinkA": 0, "shrinkB": 0,
+                            "linestyle": linestyle})
 
 
 def _cross(o, a, b):
