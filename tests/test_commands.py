@@ -96,7 +96,7 @@ ISSUE_CASES = [  # (command line, what the one line must say)
     (["lab=cost_per_layer", "lab.ns=[0]"], "lab.ns[0] = 0 must be a positive integer"),
     (["lab=cost_per_layer", "lab.ds=[]"], "lab.ds = [] needs at least two different sizes"),
     (["lab=cost_per_layer", "lab.ds=[0]"], "lab.ds[0] = 0 must be a positive integer"),
-    (["lab=cost_per_layer", "lab.measure=true", "lab.ns=[64,100000000]"], "cost_per_layer with lab.ns = [64, 1000"),
+    (["lab=cost_per_layer", "lab.measure=true", "lab.ns=[64,100000000]"], "lab.ns[1] = 100000000 is too large"),
     (["lab=positional_encoding", "lab.base=inf"], "lab.base = inf is not a finite number"),
     (["+lab.queryx=1"], "lab.queryx is not a config key (did you mean lab.query?)"),
     (["++lab.queryx=1"], "lab.queryx is not a config key (did you mean lab.query?)"),
@@ -170,7 +170,13 @@ HOSTILE_CASES = [  # (name, module, command line, what the one line must contain
      "lab.embeddings has 25 tokens, more than this lab takes: at most 24"),
     ("paper_lab m=9", reproduce, ["lab=paper_lab", "lab.m=9"], "lab.m = 9 is too large for this lab: at most 8"),
     ("+paper.x", read, ["+paper.x=1"], "paper.x is not a config key"),
-    ("read into a report", read, ["hydra.run.dir=reports/masking"], "is a lab's report folder"),
+    ("read into a report", read, ["hydra.run.dir=reports/masking"], "holds files that are not reading reports"),
+    ("read into the code", read, ["hydra.run.dir=labs"], "hydra.run.dir = labs"),
+    ("read beside a report", read, ["hydra.run.dir=reports/masking/x"], "is not a report gallery"),
+    ("read into the cwd", read, ["hydra.run.dir=."], "hydra.run.dir = . holds files that are not reading reports"),
+    ("timed size too large", reproduce, ["lab=cost_per_layer", "lab.measure=true", "lab.ns=[64,100000]"],
+     "lab.ns[1] = 100000 is too large for this lab: at most 8192"),
+    ("efficient d too large", reproduce, ["lab=efficient_variants", "lab.d=1024"], "lab.d = 1024 is too large"),
 ]
 
 

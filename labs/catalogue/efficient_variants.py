@@ -91,7 +91,7 @@ def run(params):
     n = read_positive_int(params["n"], "lab.n", maximum=128, reason="the n x n weights of linear and graph attention "
                           "are computed exactly; this size takes about 30 seconds, and 256 more memory than most "
                           "machines have")
-    d = read_positive_int(params["d"], "lab.d", maximum=1024, reason="the tokens are exact; this size takes about 20 "
+    d = read_positive_int(params["d"], "lab.d", maximum=512, reason="the tokens are exact; this size takes about 25 "
                           "seconds")
     window = read_positive_int(params["window"], "lab.window")
     block = read_positive_int(params["block_size"], "lab.block_size")

@@ -64,6 +64,38 @@ def check_folder(target, key, marker=MARKER, lab=None):
     return outermost
 
 
+GALLERY_EXTRAS = {"README.md", "multirun", "site"}  # what a gallery holds besides lab report folders
+
+
+def check_papers_folder(papers):
+    """Refuse a folder for reading reports that is not one: it must hold only reading reports (``*.md``), and its
+    parent, where labs not yet run write their reports, only lab reports (and the gallery's index, sweeps, site).
+
+    >>> check_papers_folder("labs")
+    Traceback (most recent call last):
+    ...
+    labs.report.writer.ReportFolderError: hydra.run.dir = labs holds files that are not reading reports (__init__.py, catalogue, claims); choose an empty folder or a folder of reading reports, such as reports/papers
+    >>> check_papers_folder("reports/papers")
+    """
+    papers = Path(papers)
+    where = f"hydra.run.dir = {papers}"
+    try:
+        other = sorted(p.name for p in papers.iterdir() if not (p.is_file() and p.suffix == ".md")) \
+            if papers.is_dir() else []
+        gallery = papers.absolute().parent
+        strays = sorted(p.name for p in gallery.iterdir() if p.name not in GALLERY_EXTRAS | {papers.absolute().name}
+                        and not (p.is_dir() and (p / MARKER).is_file())) if gallery.is_dir() else []
+    except OSError:
+        return  # check_folder names what cannot be read or made
+    if other:
+        raise ReportFolderError(f"{where} holds files that are not reading reports ({', '.join(other[:3])}); choose "
+                                "an empty folder or a folder of reading reports, such as reports/papers")
+    if strays:
+        raise ReportFolderError(f"{where}: its parent {gallery} is not a report gallery (it holds "
+                                f"{', '.join(strays[:3])}), and labs not yet run write their reports there; choose a "
+                                "folder inside a gallery, such as reports/papers")
+
+
 def check_sweep(sweep):
     """Refuse a sweep whose jobs would not each get a folder of their own inside ``hydra.sweep.dir``.
 
@@ -119,10 +151,8 @@ class OutputFolders(Callback):
                 folder = check_folder(config.hydra.run.dir, "hydra.run.dir", lab=config.lab.name)
             else:  # labs.read: a reading report is one file added to a folder of them, never a lab's report folder
                 check_paper(config)
+                check_papers_folder(config.hydra.run.dir)
                 folder = check_folder(config.hydra.run.dir, "hydra.run.dir", marker=None)
-                if (Path(config.hydra.run.dir) / MARKER).exists():
-                    raise ReportFolderError(f"hydra.run.dir = {config.hydra.run.dir} is a lab's report folder; "
-                                            "a reading report goes into a folder of its own, such as reports/papers")
             _remember(folder)
 
     def on_multirun_start(self, config, **kwargs):  # each job's config is checked when the job runs
