@@ -47,8 +47,12 @@ def snapshot(folder):
 
 
 def command(*args, module=reproduce):
-    """(exit status, stderr, stdout) of ``python -m labs.<module> args``, run in-process."""
-    saved = sys.argv
+    """(exit status, stderr, stdout) of ``python -m labs.<module> args``, run in-process.
+
+    The command sets HYDRA_FULL_ERROR (and remembers the user's) in os.environ, as a process
+    of its own would; the environment is restored afterwards, so later tests see the one they started with.
+    """
+    saved, environ = sys.argv, dict(os.environ)
     sys.argv, err, out, code = [module.__name__, *args], io.StringIO(), io.StringIO(), 0
     try:
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
@@ -57,6 +61,8 @@ def command(*args, module=reproduce):
         code = exc.code
     finally:
         sys.argv = saved
+        os.environ.clear()
+        os.environ.update(environ)
     return code, err.getvalue(), out.getvalue()
 
 

@@ -23,13 +23,19 @@ OVERRIDE_GRAMMAR = "https://hydra.cc/docs/1.2/advanced/override_grammar/basic"
 
 
 def explain(exc):
-    """A one-line explanation of a user error, or None when ``exc`` is not one (a bug).
+    """A one-line explanation of a user error, or None when ``exc`` is not one (a bug); safe to print
+    (:func:`printable`).
 
     >>> explain(VecmixError("lab.d_k = 0 must be a positive integer"))
     'lab.d_k = 0 must be a positive integer'
     >>> explain(RuntimeError("a bug")) is None
     True
     """
+    line = _explain(exc)
+    return None if line is None else printable(line)
+
+
+def _explain(exc):
     if isinstance(exc, (VecmixError, ReportFolderError)):
         return _first_line(str(exc))
     if isinstance(exc, MemoryError):  # an estimate that fell short: still the user's sizes, not a bug
@@ -92,9 +98,9 @@ def _override_key(message, full_key):
     prefix = "Error merging override "
     if not message.startswith(prefix):
         return full_key
-    if not full_key:
-        return message[len(prefix):].split("=", 1)[0].lstrip("+~")
     key = message[len(prefix):].split("=", 1)[0].lstrip("+~")
+    if not full_key:
+        return key
     if full_key == key or full_key.startswith((key + ".", key + "[")):
         return full_key
     return f"{key}[{full_key}]" if full_key.isdigit() else f"{key}.{full_key}"
@@ -129,18 +135,6 @@ _UNDERFLOW = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)[eE][-+]?\d+(?![\w.]
 _DEEPEST = 4  # no lab takes a value nested deeper than a list of matrices
 
 
-def shown(text, limit=60):
-    """An override or value as a message shows it: quoted, control characters escaped, long ones cut.
-
-    >>> print(shown("lab.d_k=\\x1b[31mred"))
-    'lab.d_k=\\x1b[31mred'
-    >>> print(shown("lab.d_k=" + "1" * 100))
-    'lab.d_k=1111111111111111111111111111111111111111111111111111…' (108 characters)
-    """
-    text = str(text)
-    return repr(text) if len(text) <= limit else f"{text[:limit]!r}"[:-1] + f"…' ({len(text)} characters)"
-
-
 def _depth(value):
     items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
     return 0 if items is None else 1 + max(map(_depth, items), default=0)
@@ -157,9 +151,9 @@ def _parse(text):
     except (HydraException, ValueError, RecursionError) as exc:
         reason = ("it is nested too deeply" if isinstance(exc, RecursionError) else
                   "an integer has more than 4300 digits" if "4300" in str(exc) else _first_line(str(exc)))
-        raise VecmixError(f"cannot read the override {shown(text)}: {reason} (grammar: {OVERRIDE_GRAMMAR})") from None
+        raise VecmixError(f"cannot read the override {text!r}: {reason} (grammar: {OVERRIDE_GRAMMAR})") from None
     if too_deep:
-        raise VecmixError(f"cannot use the override {shown(text)}: its value is nested more than {_DEEPEST} deep, "
+        raise VecmixError(f"cannot use the override {text!r}: its value is nested more than {_DEEPEST} deep, "
                           "and no lab takes a value deeper than a list of matrices")
     return override
 
@@ -192,7 +186,7 @@ def check_flags(argv):
     for flag, path, kind in [("--config-dir", args.config_dir, "folder"), ("--config-path", args.config_path, "folder"),
                              ("--experimental-rerun", args.experimental_rerun, "file")]:
         if path is not None and not (os.path.isdir(path) if kind == "folder" else os.path.isfile(path)):
-            raise VecmixError(f"{flag} {shown(path)}: no such {kind}")
+            raise VecmixError(f"{flag} {path!r}: no such {kind}")
     commands = [o.split("=", 1)[0] for o in args.overrides if o.split("=", 1)[0] in ("install", "uninstall", "query")]
     if args.shell_completion and len(commands) != 1:
         raise VecmixError("--shell-completion needs one of install=bash, uninstall=bash or query='...'; see "
@@ -222,7 +216,7 @@ def check_choices(argv, group, options):
         override = _parse(text)
         key = override.key_or_group
         if not key:
-            raise VecmixError(f"cannot read the override {shown(text)}: it has no key before '=' "
+            raise VecmixError(f"cannot read the override {text!r}: it has no key before '=' "
                               f"(grammar: {OVERRIDE_GRAMMAR})")
         setting = key.replace("/", ".")
         for protected, reason in PROTECTED.items():
@@ -279,7 +273,7 @@ def exit_if_user_error(exc):
     discard_created()
     line = explain(exc)
     if line is not None and os.environ.get(_TRACE) != "1":
-        print(f"error: {printable(line)}", file=sys.stderr)
+        print(f"error: {line}", file=sys.stderr)
         sys.exit(2)
 
 

@@ -16,6 +16,8 @@ from pathlib import Path
 from hydra.experimental.callback import Callback
 from omegaconf import OmegaConf
 
+from vecmix import VecmixError
+
 from .writer import MARKER, ReportFolderError, check_replaceable
 
 _created = []  # the outermost folder that this process's run creates, if any
@@ -159,8 +161,8 @@ class OutputFolders(Callback):
         with _exit_on_user_error():
             check_sweep(config.hydra.sweep)
             if OmegaConf.select(config, "hydra.launcher.n_jobs") == 0:
-                raise ReportFolderError("hydra.launcher.n_jobs = 0 runs no job; use a positive number, or -1 for "
-                                        "one job per core")
+                raise VecmixError("hydra.launcher.n_jobs = 0 runs no job; use a positive number, or -1 for "
+                                  "one job per core")
             _remember(check_folder(config.hydra.sweep.dir, "hydra.sweep.dir", marker="multirun.yaml"))
 
 

@@ -44,8 +44,8 @@ def render_markdown(result, command, env):
     counted = sum(c.holds for c in result.claims)
     claims_table = table(
         ["id", "claim", "source", "expected", "observed", "verdict"],
-        [[f"`{c.id}`", c.statement, c.source, literal(c.expected), literal(c.observed), c.verdict if c.holds else f"**{c.verdict}**"]
-         for c in result.claims],
+        [[f"`{c.id}`", c.statement, c.source, literal(c.expected), literal(c.observed),
+          c.verdict if c.holds else f"**{c.verdict}**"] for c in result.claims],
     )
     counters = [f"- `{c.id}`: {result.counter_cases[c.id].describe()}" for c in result.claims
                 if c.id in result.counter_cases]
