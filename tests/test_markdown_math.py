@@ -107,3 +107,29 @@ def test_claims_tables_show_values_without_emphasis(report):
         cells = re.findall(r"<td>(.*?)</td>", row, flags=re.S)
         if len(cells) == 6:  # id, claim, source, expected, observed, verdict
             assert not re.search(r"<(em|strong|del)>", cells[3] + cells[4]), cells[3:5]
+
+
+MEANING = [  # one formula per rewrite of labs.report.latex.safe, as the labs write them
+    r"\begin{bmatrix} 1 \\ 0 \end{bmatrix}", r"\operatorname{softmax}\!\left(s\right)", r"a \, b \: c \; d \> e",
+    r"\{ x \mid x > 0 \}", r"\|v\|_2", r"v^{<i>}", r"{x}_t + y_{ti}", r"e^{m_\text{old} - m_\text{new}}",
+    r"\alpha_i v_i^{*}", r"|t - h|^2 < 1", r"a~b", r"d_{model}^{2} n",
+]
+
+
+@pytest.mark.parametrize("formula", MEANING)
+def test_the_portable_form_means_the_same(formula):
+    """safe() changes spelling, not meaning: latex2mathml gives both forms the same glyphs in the same structure.
+
+    latex2mathml marks some symbols differently by spelling (``|`` an operator, ``\\vert`` an
+    identifier; ``\\:`` an mspace, ``\\medspace`` a space character) and names space widths
+    differently, so identifiers and operators compare alike and every space as one space.
+    """
+    converter = pytest.importorskip("latex2mathml.converter", reason="the test extra installs latex2mathml")
+    from labs.report.latex import safe
+
+    def layout(tex):
+        mathml = converter.convert(tex)
+        mathml = re.sub(r'<mspace width="[^"]*"\s*/>|<mi>&#x0205F;</mi>', "<space/>", mathml)
+        return re.sub(r"<m[io](?: [^>]*)?>(.*?)</m[io]>", r"<symbol>\1</symbol>", mathml)
+
+    assert layout(safe(formula)) == layout(formula), (formula, safe(formula))
