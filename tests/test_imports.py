@@ -13,7 +13,7 @@ def loaded_after(statement):
 
 
 @pytest.mark.parametrize("statement, absent", [
-    ("import vecmix", {"matplotlib", "hydra", "omegaconf", "pandas", "torch"}),
+    ("import vecmix", {"matplotlib", "hydra", "omegaconf", "pandas", "torch", "numba", "threadpoolctl"}),
     ("import labs.reproduce", {"matplotlib", "pandas", "torch"}),
 ])
 def test_nothing_heavy_is_imported_before_it_is_needed(statement, absent):

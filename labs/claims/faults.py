@@ -91,15 +91,15 @@ def _mask_after_softmax(original):
 
 
 def _online_unnormalised(original):
-    def online(Q, K, V, ok, causal, first, block_size, scale=None):
-        acc, l = original(Q, K, V, ok, causal, first, block_size, scale=scale)
+    def online(Q, K, V, ok, causal, first, block_size, scale=None, fold=None):
+        acc, l = original(Q, K, V, ok, causal, first, block_size, scale=scale, fold=fold)
         return acc * l[:, np.newaxis], l
     return online
 
 
 def _online_no_rescale(original):
     """The blocked softmax without the correction e^(m_old - m_new): earlier blocks keep their old scale."""
-    def online(Q, K, V, ok, causal, first, block_size, scale=None):
+    def online(Q, K, V, ok, causal, first, block_size, scale=None, fold=None):
         if scale is not None:  # scores near the float range: scaled here, as the original would
             Q = Q * scale
         b_q, n_k = Q.shape[0], K.shape[0]
