@@ -14,18 +14,22 @@ from pathlib import Path
 
 import numpy as np
 
-from . import attention, exact, startup
+from . import attention, exact, gallery, startup
 from .timing import machine, medians, slope
 
 FULL = {
     "exact": [64, 128, 256, 512], "domainmatrix": [16, 32, 64], "matrix_rank": [8, 12, 16], "exact_rounds": 3,
-    "attention": [512, 1024, 2048, 4096], "attention_rounds": 4, "memory_n": 8192, "startup_rounds": 7,
+    "attention": [512, 1024, 2048, 4096], "attention_rounds": 5, "memory_n": 8192, "startup_rounds": 9,
+    "multihead": (1024, 512, 8), "multihead_rounds": 5, "gallery_rounds": 3, "gallery_labs": None,
 }
 QUICK = {
     "exact": [16, 32], "domainmatrix": [8, 16], "matrix_rank": [4, 6], "exact_rounds": 1,
     "attention": [128, 256], "attention_rounds": 1, "memory_n": 512, "startup_rounds": 1,
+    "multihead": (64, 64, 4), "multihead_rounds": 1, "gallery_rounds": 1, "gallery_labs": ["attention_basic"],
 }
 D = 64  # the head size of the attention benchmark
+DTYPES = (np.float64, np.float32)
+PAUSE = 0.3  # seconds between contenders of the threaded benchmarks (benchmarks.timing.medians)
 
 
 def log(message):
@@ -53,23 +57,44 @@ def bench_exact(sizes):
 
 
 def bench_attention(sizes):
-    """{dtype: {n: {contender: median s}}}, the float64 agreement, and peak memory {form: bytes}."""
-    table = {}
-    for dtype in (np.float64, np.float32):
+    """{dtype: {n: {contender: median s}}}, the float64 agreement, peak memory {form: bytes}, and the kernel torch's
+    SDPA ran {dtype: (input shape, kernel)}."""
+    table, kernels = {}, {}
+    for dtype in DTYPES:
         table[dtype.__name__] = {}
         for n in sizes["attention"]:
             log(f"attention, n = {n}, d = {D}, {dtype.__name__}")
             table[dtype.__name__][n] = medians(attention.contenders(*attention.inputs(n, D, dtype)),
-                                               sizes["attention_rounds"], block=3)
+                                               sizes["attention_rounds"], block=3, pause=PAUSE)
+        kernels[dtype.__name__] = attention.sdpa_kernel(sizes["attention"][-1], D, dtype)
     n = sizes["attention"][-1]
     error = attention.agreement(n, D)
     log(f"peak memory, n = {sizes['memory_n']}")
-    return table, (n, error), attention.peak_memory(sizes["memory_n"], D)
+    return table, (n, error), attention.peak_memory(sizes["memory_n"], D), kernels
+
+
+def bench_multihead(sizes):
+    """{dtype: ({contender: median s}, agreement, kernel)} for multi-head self-attention at sizes["multihead"]."""
+    n, d_model, h = sizes["multihead"]
+    table = {}
+    for dtype in DTYPES:
+        log(f"multi-head attention, n = {n}, d_model = {d_model}, h = {h}, {dtype.__name__}")
+        X, weights, module = attention.multihead_inputs(n, d_model, h, dtype)
+        times = medians(attention.multihead_contenders(X, weights, module), sizes["multihead_rounds"], block=3,
+                        pause=PAUSE)
+        kernel = attention.multihead_kernel(X, weights, module) if module is not None else None
+        table[dtype.__name__] = (times, attention.multihead_agreement(X, weights, module), kernel)
+    return table
 
 
 def bench_startup(sizes):
     log("lab start-up (fresh processes, alternately)")
     return medians(startup.runners(), sizes["startup_rounds"], warmup=False)  # fresh processes: nothing to warm
+
+
+def bench_gallery(sizes):
+    log("the whole catalogue: labs.gallery and a joblib sweep (fresh processes in a copy of the project)")
+    return medians(gallery.runners(sizes["gallery_labs"]), sizes["gallery_rounds"], warmup=False)
 
 
 def fmt_s(seconds):
@@ -81,7 +106,24 @@ def slopes(table, name, sizes):
     return f"{slope(ns, [table[n][name] for n in ns]):.2f}" if len(ns) > 1 else "n/a"
 
 
-def render(quick, info, exact_table, sizes, attention_table, agreement, memory, start):
+def attention_goals(table, n, floor_name="floor: (Q K^T) V, no softmax"):
+    """Rows of the targets table for numeric attention at size n: vecmix against the fused SDPA kernel."""
+    rows = []
+    for dtype, limit in (("float64", 1.0), ("float32", 1.2)):
+        row = table[dtype][n]
+        name = f"2. attention / torch SDPA fused, n = {n}, {dtype}"
+        if attention.SDPA not in row:
+            rows.append((name, "not measured: torch is not installed", f"<= {limit}x", None))
+            continue
+        sdpa = row[attention.SDPA]
+        r, floor = row["vecmix attention"] / sdpa, row[floor_name] / sdpa
+        rows.append((name, f"{r:.2f}x (floor {floor:.2f}x)", f"<= {limit}x", r <= limit))
+        rows.append((f"2. the same with numpy's step (no [fast] extra), {dtype}", f"{row['vecmix, numpy step'] / sdpa:.2f}x",
+                     "(the fallback)", None))
+    return rows
+
+
+def render(quick, info, exact_table, sizes, attention_table, agreement, memory, kernels, multihead, start, cost):
     """RESULTS.md as text."""
     out = ["# vecmix benchmarks", "",
            f"Written by `python -m benchmarks.run{' --quick' if quick else ''}`; regenerate it with that command. "
@@ -95,24 +137,24 @@ def render(quick, info, exact_table, sizes, attention_table, agreement, memory, 
     r_mid = exact_table[mid]["vecmix"] / exact_table[mid]["raw python-flint"]
     goals.append(("1. exact span algebra, m = d = " + str(big), fmt_s(t_big), "< 1 s at 512", t_big < 1))
     goals.append((f"1. vecmix / raw python-flint, m = d = {mid}", f"{r_mid:.2f}x", "<= 2x at 256", r_mid <= 2))
-    n_att = sizes["attention"][-1]
-    for dtype, limit in (("float64", 1.0), ("float32", 1.2)):
-        row = attention_table[dtype][n_att]
-        if "torch SDPA (CPU)" in row:
-            r = row["vecmix attention (blocked)"] / row["torch SDPA (CPU)"]
-            goals.append((f"2. attention / torch SDPA, n = {n_att}, {dtype}", f"{r:.2f}x", f"<= {limit}x", r <= limit))
-        else:
-            goals.append((f"2. attention / torch SDPA, n = {n_att}, {dtype}", "not measured: torch is not installed",
-                          f"<= {limit}x", None))
+    goals += attention_goals(attention_table, sizes["attention"][-1])
     goals.append((f"2. blocked vs full, n = {agreement[0]}, float64", f"{agreement[1]:.1e}", "<= 1e-12",
                   agreement[1] <= 1e-12))
     ratio_mem = memory["blocked"] / memory["full"]
     goals.append((f"2. peak memory blocked / full, n = {sizes['memory_n']}", f"1/{1 / ratio_mem:.0f}", "<= 1/20",
                   ratio_mem <= 1 / 20))
+    n_mh, d_model, h = sizes["multihead"]
+    for dtype, (times, _, _) in multihead.items():
+        if attention.MHA in times:
+            r = times["vecmix multihead_attention"] / times[attention.MHA]
+            goals.append((f"2. multihead_attention / nn.MultiheadAttention, n = {n_mh}, d_model = {d_model}, h = {h}, "
+                          f"{dtype}", f"{r:.2f}x", "(no goal)", None))
     names = list(start)
     r_start = start[names[1]] / start[names[0]]
     goals.append(("3. lab start-up / bare imports", f"{r_start:.2f}x", "<= 1.25x", r_start <= 1.25))
-    out += ["", "## Targets (issue 7)", "", "| target | measured | goal | met |", "|---|---|---|---|"]
+    for name, seconds in cost.items():
+        goals.append((f"4. `{name}`", fmt_s(seconds), "(no goal)", None))
+    out += ["", "## Targets (issues 7 and 16)", "", "| target | measured | goal | met |", "|---|---|---|---|"]
     out += [f"| {a} | {b} | {c} | {'n/a' if d is None else 'yes' if d else '**no**'} |" for a, b, c, d in goals]
     if quick:
         out += ["", "_Quick mode: tiny sizes, one round; these numbers are a smoke test, not the targets' verdict._"]
@@ -130,10 +172,17 @@ def render(quick, info, exact_table, sizes, attention_table, agreement, memory, 
     out += ["", "Growth (fitted log-log slope of time against m = d, over each contender's own sizes):", ""]
     out += [f"- {c}: {slopes(exact_table, c, own[c])} (m = d = {', '.join(map(str, own[c]))})" for c in contenders]
 
-    out += ["", "## Numeric attention", "", attention.__doc__.strip().replace("\n", " "), ""]
+    out += ["", "## Numeric attention", "", attention.__doc__.strip().replace("\n", " "), "",
+            "`vecmix attention` is the default call (`backend='auto'`: the compiled step of the `[fast]` extra when "
+            "numba is installed, which it is in this run if the machine table names it); `numpy step` forces "
+            "numpy's step, the fallback without the extra.", ""]
+    for dtype, kernel in kernels.items():
+        if kernel is not None:
+            out.append(f"- torch SDPA, {dtype}: inputs of shape {kernel[0]}, kernel `{kernel[1]}`.")
+    out.append("")
     for dtype, rows in attention_table.items():
         names = list(next(iter(rows.values())))
-        reference = "torch SDPA (CPU)" if "torch SDPA (CPU)" in names else names[0]
+        reference = attention.SDPA if attention.SDPA in names else names[0]
         out += [f"### {dtype} (ratios to {reference})", "", "| n | " + " | ".join(names) + " |",
                 "|---" * (len(names) + 1) + "|"]
         for n, row in rows.items():
@@ -144,9 +193,27 @@ def render(quick, info, exact_table, sizes, attention_table, agreement, memory, 
     out += [f"Peak memory at n = {sizes['memory_n']}, d = {D}, float64 (tracemalloc): blocked "
             f"{memory['blocked'] / 2**20:.1f} MiB, full {memory['full'] / 2**20:.1f} MiB.", ""]
 
-    out += ["## Lab start-up", "", startup.__doc__.strip().replace("\n", " "), "", "| command | median |", "|---|---|"]
+    out += ["## Multi-head attention", "",
+            f"Self-attention of n = {n_mh} tokens, d_model = {d_model}, h = {h} heads of size {d_model // h}: "
+            "`vecmix.multihead_attention(X, X, W_q, W_k, W_v, W_o)` against one `torch.nn.MultiheadAttention` "
+            "with the same projections (its biases set to zero, since vecmix's heads have none, and kept, since its "
+            "fast path requires them), called as `module(x, x, x, need_weights=False)` in inference mode.", "",
+            "| dtype | vecmix | torch | vecmix / torch | max difference (relative) | torch kernel |",
+            "|---|---|---|---|---|---|"]
+    for dtype, (times, error, kernel) in multihead.items():
+        mine, theirs = times["vecmix multihead_attention"], times.get(attention.MHA)
+        out.append(f"| {dtype} | {fmt_s(mine)} | {fmt_s(theirs) if theirs else 'not installed'} | "
+                   f"{f'{mine / theirs:.2f}x' if theirs else ''} | {f'{error:.1e}' if error is not None else ''} | "
+                   f"{f'`{kernel}`' if kernel else ''} |")
+
+    out += ["", "## Lab start-up", "", startup.__doc__.strip().replace("\n", " "), "", "| command | median |", "|---|---|"]
     out += [f"| `{name}` | {fmt_s(t)} |" for name, t in start.items()]
     out += ["", f"Ratio: {r_start:.2f}x.", ""]
+
+    out += ["## The whole catalogue", "", gallery.__doc__.strip().replace("\n", " "), "",
+            f"The catalogue holds {gallery.catalogue_size()} labs.", "", "| command | median |", "|---|---|"]
+    out += [f"| `{name}` | {fmt_s(t)} |" for name, t in cost.items()]
+    out.append("")
     return "\n".join(out)
 
 
@@ -159,9 +226,12 @@ def main(argv=None):
     sizes = QUICK if args.quick else FULL
     out = args.out or (Path(tempfile.mkdtemp()) / "RESULTS.md" if args.quick else Path(__file__).parent / "RESULTS.md")
     exact_table = bench_exact(sizes)
-    attention_table, agreement, memory = bench_attention(sizes)
+    attention_table, agreement, memory, kernels = bench_attention(sizes)
+    multihead = bench_multihead(sizes)
     start = bench_startup(sizes)
-    out.write_text(render(args.quick, machine(), exact_table, sizes, attention_table, agreement, memory, start) + "\n")
+    cost = bench_gallery(sizes)
+    out.write_text(render(args.quick, machine(), exact_table, sizes, attention_table, agreement, memory, kernels,
+                          multihead, start, cost) + "\n")
     log(f"results: {out}")
     return 0
 

@@ -8,18 +8,20 @@ import time
 import tracemalloc
 
 
-def medians(candidates, rounds, block=1, warmup=True):
+def medians(candidates, rounds, block=1, warmup=True, pause=0.0):
     """{name: median seconds} for zero-argument callables, measured in rounds.
 
-    Each round runs every candidate in turn: one untimed warm-up run (when ``warmup``), then
-    ``block`` timed runs back to back. Rounds put every candidate under the same drifting
-    background load, so their ratios are fair on a shared machine; blocks with a warm-up
-    let each library's thread pool settle (torch's and OpenBLAS's threads spin for a while
-    after a call, which would otherwise slow whichever candidate runs next).
+    Each round runs every candidate in turn: a pause of ``pause`` seconds, one untimed
+    warm-up run (when ``warmup``), then ``block`` timed runs back to back. Rounds put every
+    candidate under the same drifting background load, so their ratios are fair on a shared
+    machine. The pause lets the previous candidate's thread pool go idle (torch's OpenMP
+    threads and OpenBLAS's spin for a while after a call, and would slow whichever
+    candidate runs next); the warm-up wakes the candidate's own.
     """
     times = {name: [] for name in candidates}
     for _ in range(rounds):
         for name, f in candidates.items():
+            time.sleep(pause)
             if warmup:
                 f()
             for _ in range(block):
@@ -60,9 +62,17 @@ def machine():
         pass
     try:
         import torch
-        torch_version = torch.__version__
+        torch_version = f"{torch.__version__} ({torch.get_num_threads()} threads)"
     except ImportError:
         torch_version = "not installed"
+    try:
+        import numba
+        numba_version = f"{numba.__version__} (the [fast] extra: vecmix's compiled step)"
+    except ImportError:
+        numba_version = "not installed (vecmix runs numpy's step)"
+    from vecmix._parallel import threads
+
+    blas = numpy.show_config(mode="dicts")["Build Dependencies"]["blas"]
     return {
         "cpu": f"{cpu}, {os.cpu_count()} cores",
         "system": platform.platform(),
@@ -70,5 +80,9 @@ def machine():
         "numpy": numpy.__version__,
         "sympy": sympy.__version__,
         "python-flint": flint.__version__,
+        "numba": numba_version,
+        "threads": f"vecmix {threads()} (as numpy's BLAS, {blas.get('name')} {blas.get('version')}); torch the same",
         "torch": torch_version,
+        "bytecode cache": "off (PYTHONDONTWRITEBYTECODE is set: every start-up compiles the project's modules)"
+        if os.environ.get("PYTHONDONTWRITEBYTECODE") else "on",
     }

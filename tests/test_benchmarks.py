@@ -3,6 +3,8 @@
 import re
 from pathlib import Path
 
+import pytest
+
 from benchmarks import exact
 from benchmarks.run import main
 
@@ -20,15 +22,30 @@ def first_table(text, heading):
     return rows
 
 
-def test_quick_run_writes_every_section(tmp_path):
+def test_quick_run_writes_every_section_and_calls_sdpa_with_4d_inputs(tmp_path, monkeypatch):
+    torch = pytest.importorskip("torch")
+    real, shapes = torch.nn.functional.scaled_dot_product_attention, []
+
+    def spy(q, k, v, *args, **kwargs):  # the benchmark's baseline must take torch's fused path: 4-D inputs
+        shapes.append((tuple(q.shape), tuple(k.shape), tuple(v.shape)))
+        return real(q, k, v, *args, **kwargs)
+
+    monkeypatch.setattr(torch.nn.functional, "scaled_dot_product_attention", spy)
     out = tmp_path / "RESULTS.md"
     assert main(["--quick", "--out", str(out)]) == 0
     text = out.read_text()
-    for heading in ("## Machine", "## Targets", "## Exact span algebra", "## Numeric attention", "## Lab start-up"):
+    for heading in ("## Machine", "## Targets", "## Exact span algebra", "## Numeric attention",
+                    "## Multi-head attention", "## Lab start-up", "## The whole catalogue"):
         assert heading in text
     rows = first_table(text, "## Targets")
     assert len(rows) >= 6 and all(row.endswith(("| yes |", "| **no** |", "| n/a |")) for row in rows[2:])
     assert re.search(r"Growth .*\n\n- vecmix: -?\d+\.\d\d \(m = d = 16, 32\)", text)
+    assert shapes and all(len(shape) == 4 and shape[:2] == (1, 1) for call in shapes for shape in call), shapes
+    for dtype in ("float64", "float32"):  # the kernel that ran is named, and it is the fused one
+        assert (f"torch SDPA, {dtype}: inputs of shape (1, 1, 256, 64), kernel "
+                "`aten::_scaled_dot_product_flash_attention_for_cpu`") in text
+    assert "`aten::_native_multi_head_attention`" in text  # nn.MultiheadAttention took its fast path
+    assert "4. `python -m labs.reproduce -m 'lab=attention_basic' hydra/launcher=joblib" in text
 
 
 def test_every_contender_answers_the_same():
