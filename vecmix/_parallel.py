@@ -7,12 +7,20 @@ well, they would oversubscribe the cores (measured: twice as slow), so while the
 run, BLAS is held to one thread with threadpoolctl. vecmix uses as many threads as numpy's
 BLAS is allowed (``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` or threadpoolctl's
 ``threadpool_limits`` set it), so the usual settings govern vecmix too.
+
+threadpoolctl's limit is process-wide. While a parallel section runs, BLAS calls made by
+other threads of the process run on one thread too, and another thread that enters
+threadpoolctl's own ``threadpool_limits`` meanwhile may restore the wrong count when it
+leaves (threadpoolctl's caveat: its limits are not thread-safe). A program that calls
+BLAS from several threads of its own should hold vecmix to one thread
+(``threadpool_limits(1)`` around its calls, or ``OPENBLAS_NUM_THREADS=1``); vecmix then
+starts no threads and changes no setting.
 """
 
-import contextvars
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
 
 __all__ = ["map_blocks"]
 
@@ -46,8 +54,9 @@ def map_blocks(f, blocks, work):
     """Call ``f(block)`` for every block (results are left to ``f``), on threads when ``work`` multiply-adds
     are enough to pay for them; an exception in any block is raised here.
 
-    Each call runs in a copy of the caller's context, so settings held in context
-    variables (numpy's ``errstate``) apply inside the threads as they do outside.
+    Each call runs under the caller's ``np.errstate`` (numpy 1.x keeps it per thread, so the
+    threads would not otherwise see it). After an exception in one block, the blocks not yet
+    started are cancelled.
 
     >>> done = []
     >>> map_blocks(done.append, [1, 2, 3], work=0)
@@ -60,7 +69,19 @@ def map_blocks(f, blocks, work):
         for block in blocks:
             f(block)
         return
-    context = contextvars.copy_context()
+    from concurrent.futures import ThreadPoolExecutor  # imported here: it costs a lab's start-up 30 ms
+
+    errors = np.geterr()
+
+    def run(block):
+        with np.errstate(**errors):
+            f(block)
+
     with _lock, _blas().limit(limits=1), ThreadPoolExecutor(n, thread_name_prefix="vecmix") as pool:
-        for _ in pool.map(lambda block: context.copy().run(f, block), blocks):
-            pass
+        futures = [pool.submit(run, block) for block in blocks]
+        try:
+            for future in futures:
+                future.result()
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise

@@ -87,7 +87,9 @@ def attention(Q, K, V, *, mask=None, causal=False, scale=None, fully_masked="rai
 
     Blocks of 256 queries run side by side on threads, as many as numpy's BLAS may use
     (``OPENBLAS_NUM_THREADS``, threadpoolctl's ``threadpool_limits``), when the problem is
-    large enough to pay for them. ``backend`` picks the code that exponentiates each
+    large enough to pay for them; meanwhile BLAS is held to one thread, process-wide (a
+    program that calls BLAS from threads of its own should hold vecmix to one thread with
+    ``threadpool_limits(1)``). The threads change no bit of Z. ``backend`` picks the code that exponentiates each
     block: ``'numpy'`` (the reference), ``'numba'`` (a compiled kernel that fuses the
     maximum, the exponential and the sum, from the ``[fast]`` extra; the first call in a
     process compiles it or loads it from numba's cache) or ``'auto'``, numba when it is
@@ -148,7 +150,9 @@ def _blocked(Q, K, V, scale, allowed, causal, fully_masked, batch, block_size, b
 
     Each block of ``_QUERY_BLOCK`` queries of one batch entry is independent of the others:
     the blocks run side by side on threads (:mod:`vecmix._parallel`) when the work pays
-    for it, each writing its own rows of Z, so the result does not depend on the threads.
+    for it, each writing its own rows of Z. The blocks are the same however many threads
+    run them, so the threads change no bit of Z (BLAS itself may round differently with
+    another thread setting of its own).
     """
     n_q, n_k = Q.shape[-2], K.shape[-2]
     fast = _scores_cannot_overflow(Q, K, scale)
@@ -158,7 +162,7 @@ def _blocked(Q, K, V, scale, allowed, causal, fully_masked, batch, block_size, b
     Z = np.empty((*batch, n_q, V.shape[-1]), dtype=Q.dtype)  # (..., n_q, d_v)
     l = np.empty((*batch, n_q), dtype=Q.dtype)  # (..., n_q): each row's softmax denominator
     scores = n_q * n_k * int(np.prod(batch))
-    fold = _folder(backend, scores)
+    fold = _folder(backend, scores, Q.dtype)
 
     def block(task):
         b, rows = task
@@ -241,16 +245,27 @@ def _fold(S, m, l, acc):
     m[:] = m_new
 
 
-def _folder(backend, scores):
-    """The step of the online softmax: numpy's :func:`_fold`, or the compiled one of the ``[fast]`` extra."""
+def _folder(backend, scores, dtype):
+    """The step of the online softmax: numpy's :func:`_fold`, or the compiled one of the ``[fast]`` extra.
+
+    'auto' takes numpy's when numba is missing or its kernel cannot be loaded (no writable
+    cache, say); 'numba' refuses by name then.
+    """
     if backend == "numpy" or (backend == "auto" and scores < FUSED_MIN_SCORES):
         return _fold
     try:
         from ._fused import fold
+
+        fold(np.zeros((1, 1), dtype), np.zeros(1, dtype), np.zeros(1, dtype), np.zeros((1, 1), dtype))  # compiles
     except ImportError:
         if backend == "auto":
             return _fold
         raise VecmixError("backend='numba' needs numba: install it with pip install 'vecmix[fast]'") from None
+    except Exception as exc:  # numba's own failures: no cache folder, an unsupported version
+        if backend == "auto":
+            return _fold
+        raise VecmixError(f"backend='numba' could not load its kernel ({type(exc).__name__}: "
+                          f"{str(exc).splitlines()[0] if str(exc) else ''}); use backend='numpy'") from None
     return fold
 
 
