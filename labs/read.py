@@ -14,7 +14,8 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import OmegaConf
 
 from .catalogue import LABS
-from .config.errors import exit_if_user_error, run_cli
+from .config.cli import run_cli, run_command, shows_or_reads_other_configs
+from .config.errors import exit_if_user_error
 from .config.schema import register
 from .report.latex import portable
 from .report.markdown import table
@@ -26,7 +27,7 @@ PAPERS = sorted(p.stem for p in (CONFIG_DIR / "paper").glob("*.yaml"))
 
 def compose_paper(paper):
     """The config of a paper's reading report."""
-    register()
+    register([])
     return compose_config("read", [f"paper={paper}"])
 
 
@@ -94,11 +95,16 @@ def main(cfg):
     print(f"reading report: {out.relative_to(Path.cwd()) if out.is_relative_to(Path.cwd()) else out}")
 
 
+def register_schemas(args, chosen):
+    """Store the reading report's schemas; every lab's as well when Hydra is to show or read configs (otherwise each
+    lab's schema is stored when it runs, by :func:`labs.reproduce.compose_lab`)."""
+    register(None if shows_or_reads_other_configs(args) else [])
+
+
 def cli():
     """The command line, with one-line errors as for labs.reproduce."""
-    register()
-    run_cli(main, "paper", PAPERS)
+    run_cli(main, "paper", PAPERS, prepare=register_schemas)
 
 
 if __name__ == "__main__":
-    cli()
+    run_command(cli)

@@ -10,6 +10,7 @@ with a config from :func:`compose_lab`:
 
 import os
 import shlex
+from collections.abc import Mapping
 from pathlib import Path
 
 import hydra
@@ -21,7 +22,8 @@ from omegaconf import OmegaConf
 from vecmix import VecmixError
 
 from .catalogue import LABS
-from .config.errors import exit_if_user_error, run_cli, suggest
+from .config.cli import run_cli, run_command, shows_or_reads_other_configs
+from .config.errors import exit_if_user_error, suggest
 from .config.schema import check_config, register
 from .report.render import environment, render_json, render_markdown
 from .report.sweep import record_failure
@@ -32,10 +34,10 @@ CONFIG_DIR = Path(__file__).resolve().parent.parent / "conf"
 
 def compose_lab(lab, overrides=()):
     """The config of ``lab`` with ``overrides`` applied, composed as the command line would."""
-    register()
     if lab not in LABS:
         raise VecmixError(f"there is no lab named {lab!r}{suggest(str(lab), list(LABS))}; choose one of: "
                           f"{', '.join(LABS)}")
+    register([lab])
     cfg = compose_config("config", [f"lab={lab}", *overrides])
     check_config(cfg, lab, overrides)
     return cfg
@@ -128,11 +130,30 @@ def main(cfg):
     print(f"report: {shown}")
 
 
+def register_schemas(args, chosen):
+    """Store the schemas of the labs the command line runs: those it chooses, and the config's default lab when it
+    chooses none or sweeps (a sweep composes the config without its sweeps first); every lab's when Hydra is to
+    show or read configs (:func:`labs.config.cli.shows_or_reads_other_configs`)."""
+    if shows_or_reads_other_configs(args):
+        register()
+    else:
+        register(sorted({*(chosen or []), *([default_lab()] if args.multirun or not chosen else [])}))
+
+
+def default_lab():
+    """The lab that ``conf/config.yaml`` runs when the command line chooses none.
+
+    >>> default_lab()
+    'attention_basic'
+    """
+    defaults = OmegaConf.load(CONFIG_DIR / "config.yaml").defaults
+    return next(entry["lab"] for entry in defaults if isinstance(entry, Mapping) and "lab" in entry)
+
+
 def cli():
     """The command line: Hydra's app, with one line (and exit status 2) for every user error."""
-    register()
-    run_cli(main, "lab", list(LABS))
+    run_cli(main, "lab", list(LABS), prepare=register_schemas)
 
 
 if __name__ == "__main__":
-    cli()
+    run_command(cli)

@@ -1,7 +1,10 @@
 """Every lab config has a schema, composes, and refuses unknown keys and wrong types."""
 
+import sys
+
 import pytest
 from hydra.errors import ConfigCompositionException
+from omegaconf import OmegaConf
 
 from labs.catalogue import LABS
 from labs.reproduce import CONFIG_DIR, compose_lab
@@ -34,3 +37,31 @@ def test_unknown_keys_and_wrong_types_are_refused(override, cause):
 def test_a_misspelled_lab_is_refused():
     with pytest.raises(Exception, match="there is no lab named 'attention_basik' \\(did you mean attention_basic\\?\\)"):
         compose_lab("attention_basik")
+
+
+def test_no_config_sets_hydra_mode():
+    """labs.config.cli.one_composition skips Hydra's composition that only reads hydra.mode: no config may set it."""
+    for path in CONFIG_DIR.rglob("*.yaml"):
+        assert "mode" not in (OmegaConf.load(path).get("hydra") or {}), path
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        for lab in ("attention_basic", "masking"):
+            assert compose("config", [f"lab={lab}"], return_hydra_config=True).hydra.mode is None
+
+
+def test_the_command_composes_once(monkeypatch, tmp_path):
+    from hydra._internal.hydra import Hydra
+
+    from labs import reproduce
+
+    calls = []
+    real = Hydra.compose_config
+    monkeypatch.setattr(Hydra, "compose_config", lambda self, *a, **k: calls.append(k.get("run_mode")) or real(
+        self, *a, **k))
+    for extra, composed in (([], 1), (["hydra.mode=RUN"], 2)):  # an override naming the mode: Hydra's own way
+        calls.clear()
+        monkeypatch.setattr(sys, "argv", ["labs.reproduce", "lab=scaling", f"hydra.run.dir={tmp_path / 'run'}", *extra])
+        reproduce.cli()
+        assert len(calls) == composed, calls
+    assert (tmp_path / "run" / "report.md").exists()

@@ -18,3 +18,13 @@ def loaded_after(statement):
 ])
 def test_nothing_heavy_is_imported_before_it_is_needed(statement, absent):
     assert not loaded_after(statement) & absent
+
+
+def test_a_lab_command_loads_its_own_lab_alone(tmp_path):
+    """The catalogue imports a lab's module when it is looked up: running one lab loads one (and what it shares)."""
+    code = ("import sys; from labs import reproduce; "
+            f"sys.argv = ['labs.reproduce', 'lab=masking', 'hydra.run.dir={tmp_path / 'run'}']; reproduce.cli(); "
+            "print(' '.join(sorted(m for m in sys.modules if m.startswith('labs.catalogue.'))))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    loaded = out.splitlines()[-1].split()
+    assert [m for m in loaded if not m.split(".")[-1].startswith("_")] == ["labs.catalogue.masking"], loaded

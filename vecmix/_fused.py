@@ -127,11 +127,12 @@ _KERNELS = {np.dtype(np.float64): _fold_float64, np.dtype(np.float32): _fold_flo
 
 
 def fold(S, m, l, acc):
-    """:func:`vecmix.attention._fold` compiled: S (b_q, b_k), m, l (b_q,), acc (b_q, d_v), one dtype, updated in place.
+    """:func:`vecmix.attention._fold` compiled: S (b_q, b_k), m, l (b_q,), acc (b_q, d_v) of one dtype, all updated in
+    place; returns m, which now holds the new maximum.
 
     >>> S, m, l, acc = np.array([[0.0, 1.0, -np.inf]]), np.array([-np.inf]), np.zeros(1), np.zeros((1, 2))
-    >>> fold(S, m, l, acc)
-    >>> m, S.round(6), bool(np.isclose(l[0], 1 + np.exp(-1)))
+    >>> fold(S, m, l, acc), S.round(6), bool(np.isclose(l[0], 1 + np.exp(-1)))
     (array([1.]), array([[0.367879, 1.      , 0.      ]]), True)
     """
     _KERNELS[S.dtype](S, m, l, acc, np.empty(S.shape[1], dtype=S.dtype))
+    return m

@@ -212,29 +212,28 @@ def _online(Q, K, V, ok, causal, first, block_size, scale=None, fold=None):
             hidden = future if hidden is None else hidden | future
         if hidden is not None:
             S[hidden] = -np.inf
-        fold(S, m, l, acc)  # S <- exp(S - m), m, l and acc brought to the new maximum
+        m = fold(S, m, l, acc)  # S <- exp(S - m'); l and acc brought to the new maximum m'
         acc += S @ V[keys]  # (b_q, b_k) @ (b_k, d_v) -> (b_q, d_v)
     np.divide(acc, l[:, np.newaxis], out=acc, where=l[:, np.newaxis] > 0)  # (b_q, d_v) / (b_q, 1)
     return acc, l
 
 
 def _fold(S, m, l, acc):
-    """One step of the online softmax, in place: a block of scores S (b_q, b_k) joins the running state.
+    """One step of the online softmax: a block of scores S (b_q, b_k) joins the running state; returns m'.
 
-    The running maximum m (b_q,) becomes m' = max(m, the row maxima of S); the running sum
-    l (b_q,) and mixture acc (b_q, d_v), kept relative to m, are rescaled by exp(m - m');
-    S becomes exp(S - m') and l gains its row sums. Where m' is -inf (no visible key yet)
-    the exponent uses 0 instead, so that every weight there is exp(-inf) = 0. The caller
-    then adds S @ V_block to acc. This numpy code is the reference that the compiled
-    kernel of :mod:`vecmix._fused` is tested against.
+    The running maximum m (b_q,) gives way to m' = max(m, the row maxima of S), which is
+    returned; the running sum l (b_q,) and mixture acc (b_q, d_v), kept relative to m, are
+    rescaled in place by exp(m - m'); S becomes exp(S - m') in place and l gains its row
+    sums. Where m' is -inf (no visible key yet) the exponent uses 0 instead, so that every
+    weight there is exp(-inf) = 0. The caller then adds S @ V_block to acc. This numpy code
+    is the reference that the compiled kernel of :mod:`vecmix._fused` is tested against.
 
     >>> S, m, l, acc = np.array([[0.0, 1.0, -np.inf]]), np.array([-np.inf]), np.zeros(1), np.zeros((1, 2))
-    >>> _fold(S, m, l, acc)
-    >>> m, S.round(6), bool(np.isclose(l[0], 1 + np.exp(-1)))
+    >>> _fold(S, m, l, acc), S.round(6), bool(np.isclose(l[0], 1 + np.exp(-1)))
     (array([1.]), array([[0.367879, 1.      , 0.      ]]), True)
     """
     m_new = np.maximum(m, S.max(axis=1))  # (b_q,)
-    shift = np.where(np.isfinite(m_new), m_new, 0.0).astype(S.dtype, copy=False)  # (b_q,)
+    shift = m_new if np.isfinite(m_new).all() else np.where(np.isfinite(m_new), m_new, 0).astype(S.dtype)  # (b_q,)
     with np.errstate(over="ignore"):  # a gap beyond the float range is -inf: weight exactly 0
         correction = np.exp(m - shift)  # (b_q,): 0 before any key is seen
         S -= shift[:, np.newaxis]  # (b_q, b_k) - (b_q, 1): every visible entry <= 0
@@ -242,7 +241,7 @@ def _fold(S, m, l, acc):
     l *= correction
     l += S.sum(axis=1)
     acc *= correction[:, np.newaxis]  # (b_q, d_v) * (b_q, 1)
-    m[:] = m_new
+    return m_new
 
 
 def _folder(backend, scores, dtype):

@@ -18,9 +18,9 @@ __all__ = ["exact_multihead_attention", "multihead_attention"]
 
 
 def multihead_attention(X_q, X_kv, W_q, W_k, W_v, W_o, *, mask=None, causal=False, fully_masked="raise",
-                        weights=False):
+                        weights=False, backend="auto"):
     """Numeric multi-head attention: returns Y (n_q, d_out) and per-head Z (h, n_q, d_v), and A (h, n_q, n_k)
-    when ``weights=True`` (see :func:`vecmix.attention`).
+    when ``weights=True`` (see :func:`vecmix.attention`, which also says what ``backend`` picks).
 
     Shapes: X_q (n_q, d_model), X_kv (n_k, d_model), W_q and W_k (h, d_model, d_k),
     W_v (h, d_model, d_v), W_o (h * d_v, d_out). ``mask`` (True = may attend) and
@@ -50,7 +50,7 @@ def multihead_attention(X_q, X_kv, W_q, W_k, W_v, W_o, *, mask=None, causal=Fals
     for name, x in (("X_q @ W_q", Q), ("X_kv @ W_k", K), ("X_kv @ W_v", V)):
         if not np.isfinite(x).all():
             raise VecmixError(f"the projection {name} overflows the float range; rescale X or the projections")
-    out = attention(Q, K, V, mask=mask, causal=causal, fully_masked=fully_masked, weights=weights)
+    out = attention(Q, K, V, mask=mask, causal=causal, fully_masked=fully_masked, weights=weights, backend=backend)
     Z = out[0] if weights else out  # (h, n_q, d_v); the weights out[1] are (h, n_q, n_k)
     concat = Z.transpose(1, 0, 2).reshape(Z.shape[1], h * d_v)  # (h, n_q, d_v) -> (n_q, h, d_v) -> (n_q, h * d_v)
     with np.errstate(over="ignore", invalid="ignore"):

@@ -9,14 +9,39 @@ The module holds everything that is the lab's own:
 * ``EXERCISES``: its exercises (:class:`labs.grading.Exercise`).
 
 Modules whose names start with an underscore hold what several labs share; they are not labs.
+A lab's module is imported when it is first looked up, so that running one lab loads one.
 
 >>> list(LABS)[:3]
 ['attention_basic', 'cost_per_layer', 'efficient_variants']
+>>> "masking" in LABS, LABS["masking"].__name__
+(True, 'labs.catalogue.masking')
 """
 
 import importlib
 import pkgutil
+from collections.abc import Mapping
 
-LABS = {info.name: importlib.import_module(f"{__name__}.{info.name}")
-        for info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name)
-        if not info.name.startswith("_")}
+
+class Catalogue(Mapping):
+    """The lab modules by name, in alphabetical order; each module is imported on first lookup."""
+
+    def __init__(self, package, path):
+        self._package = package
+        self._names = sorted(info.name for info in pkgutil.iter_modules(path) if not info.name.startswith("_"))
+
+    def __getitem__(self, name):
+        if name not in self._names:
+            raise KeyError(name)
+        return importlib.import_module(f"{self._package}.{name}")
+
+    def __contains__(self, name):  # a name is looked up without importing its module
+        return name in self._names
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self):
+        return len(self._names)
+
+
+LABS = Catalogue(__name__, __path__)

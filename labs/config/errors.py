@@ -10,7 +10,6 @@ import difflib
 import os
 import re
 import sys
-import warnings
 
 from hydra.errors import ConfigCompositionException, MissingConfigException, OverrideParseException
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
@@ -122,7 +121,7 @@ def _first_line(text):
     return text.strip().splitlines()[0] if text.strip() else text
 
 
-_TRACE = "VECMIX_FULL_ERROR"  # the user's own HYDRA_FULL_ERROR, remembered before run_cli sets it
+TRACE = "VECMIX_FULL_ERROR"  # the user's own HYDRA_FULL_ERROR, remembered before run_cli sets it
 
 
 PROTECTED = {  # Hydra settings that would write into, or stop checking, the report folder
@@ -204,7 +203,11 @@ def check_choices(argv, group, options):
     (``=1``), a number that float64 reads as 0 (``1e-400``) and a change to the Hydra
     settings in :data:`PROTECTED` are refused here too.
 
-    >>> check_choices(["lab=masking,multihead", "lab.d_k=1"], "lab", ["masking", "multihead"])
+    Return Hydra's parsed arguments and the options the command line chooses for
+    ``group`` (None when it chooses none, and the config's default applies).
+
+    >>> check_choices(["lab=masking,multihead", "lab.d_k=1"], "lab", ["masking", "multihead"])[1]
+    ['masking', 'multihead']
     >>> check_choices(["lab=../read"], "lab", ["masking", "multihead"])
     Traceback (most recent call last):
     ...
@@ -212,7 +215,8 @@ def check_choices(argv, group, options):
     """
     from hydra.core.override_parser.types import ChoiceSweep, Glob
 
-    for text in check_flags(argv).overrides:
+    args, chosen = check_flags(argv), None
+    for text in args.overrides:
         override = _parse(text)
         key = override.key_or_group
         if not key:
@@ -233,35 +237,18 @@ def check_choices(argv, group, options):
                               f"{', '.join(options)}")
         value = override.value()
         if isinstance(value, Glob):
-            if not value.filter(list(options)):
+            names = value.filter(list(options))
+            if not names:
                 raise VecmixError(f"{text!r} matches no {group}; choose from: {', '.join(options)}")
-            continue
-        names = value.list if isinstance(value, ChoiceSweep) else [value]
+        else:
+            names = value.list if isinstance(value, ChoiceSweep) else [value]
         for name in names:
             if not isinstance(name, str) or name not in options:
                 shown_name = name if isinstance(name, str) else text.split("=", 1)[1]
                 raise VecmixError(f"there is no {group} named {shown_name!r}"
                                   f"{suggest(str(shown_name), list(options))}; choose one of: {', '.join(options)}")
-
-
-def run_cli(main, group=None, options=()):
-    """Run a Hydra main function with one line (and exit status 2) for every user error.
-
-    Hydra is asked to raise instead of printing its own multi-line report, so that
-    :func:`explain` can word the error; a bug keeps its traceback, and HYDRA_FULL_ERROR=1
-    set by the user shows the full trace for everything. When ``group`` is given, the
-    command line's choices for it are checked first (:func:`check_choices`).
-    """
-    os.environ.setdefault(_TRACE, os.environ.get("HYDRA_FULL_ERROR", "0"))
-    os.environ["HYDRA_FULL_ERROR"] = "1"
-    warnings.filterwarnings("ignore", module="omegaconf")  # ${oc.deprecated:...} warns; its error is worded below
-    try:
-        if group is not None:
-            check_choices(sys.argv[1:], group, options)
-        main()
-    except Exception as exc:
-        exit_if_user_error(exc)
-        raise
+        chosen = [*(chosen or []), *(name for name in names if name not in (chosen or []))]
+    return args, chosen
 
 
 def exit_if_user_error(exc):
@@ -272,7 +259,7 @@ def exit_if_user_error(exc):
 
     discard_created()
     line = explain(exc)
-    if line is not None and os.environ.get(_TRACE) != "1":
+    if line is not None and os.environ.get(TRACE) != "1":
         print(f"error: {line}", file=sys.stderr)
         sys.exit(2)
 

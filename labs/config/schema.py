@@ -65,10 +65,14 @@ class ReadConfig:
     paper: Paper = MISSING
 
 
-def register():
+def register(labs=None):
     """Store the schemas where the YAML defaults lists find them (idempotent).
 
-    >>> register()
+    ``labs``: the labs whose schemas are stored (default: every lab). A lab's schema is
+    its module's ``Config``, so storing it imports the module: a command that runs one
+    lab stores that one alone.
+
+    >>> register(["attention_basic"])
     >>> "attention_basic.yaml" in ConfigStore.instance().list("schema/lab")
     True
     """
@@ -77,8 +81,8 @@ def register():
     # ${vecmix.unique:} in the sweep folder's name: cached per sweep (Hydra copies the cache to
     # every job, as for ${now:...}), different for two sweeps started in the same second.
     OmegaConf.register_new_resolver("vecmix.unique", lambda: secrets.token_hex(3), use_cache=True, replace=True)
-    for name, module in LABS.items():
-        store.store(group="schema/lab", name=name, node=module.Config)
+    for name in LABS if labs is None else labs:
+        store.store(group="schema/lab", name=name, node=LABS[name].Config)
     store.store(name="read_schema", node=ReadConfig)
     store.store(group="schema", name="paper", node=Paper)
 
