@@ -19,10 +19,10 @@ ROOT = Path(__file__).resolve().parents[1]
 COPIED = ("labs", "vecmix", "conf", "reports")
 
 
-def project_copy():
-    """A temporary folder holding a copy of the project's code, configs and gallery."""
-    folder = Path(tempfile.mkdtemp(prefix="vecmix-gallery-"))
-    for name in COPIED:
+def project_copy(names=COPIED):
+    """A temporary folder holding a copy of the project's folders ``names`` (its code, configs and gallery)."""
+    folder = Path(tempfile.mkdtemp(prefix="vecmix-project-"))
+    for name in names:
         shutil.copytree(ROOT / name, folder / name, ignore=shutil.ignore_patterns("site", "multirun", "__pycache__"))
     return folder
 

@@ -2,9 +2,9 @@
 
 Each operation is measured against its baselines in the same run, in rounds that give
 every contender a turn, and reported as medians and ratios; absolute times are for orientation only. The full
-run takes a few minutes on 2 cores; ``--quick`` runs tiny sizes in seconds (CI's smoke
-test) and writes to a temporary file unless ``--out`` is given. The targets of issue 7
-are judged from the full run.
+run takes about eight minutes on 2 cores; ``--quick`` runs tiny sizes in seconds (CI's
+smoke test) and writes to a temporary file unless ``--out`` is given. The targets of
+issues 7 and 16 are judged from the full run.
 """
 
 import argparse

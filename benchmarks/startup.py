@@ -4,8 +4,9 @@ The baseline imports what any such lab needs, ``hydra, numpy, sympy, matplotlib.
 and does nothing. The commands run as fresh processes, alternately, with Python's
 bytecode cache on as a user's Python has it (``PYTHONDONTWRITEBYTECODE`` is removed from
 their environment: the installed packages' modules are compiled already, and the lab's
-own are compiled by the first run, as on a user's machine; without the cache, every start
-compiles them again: :func:`compile_seconds` says how long that takes at most). One more
+own are compiled by the first run, in a temporary copy of the project, as on a user's
+machine; without the cache, every start compiles them again: :func:`compile_seconds` says
+how long that takes at most). One more
 row gives the bare imports with the garbage-collector setting the lab's command uses
 (``gc.freeze()``, see ``labs.config.cli.run_command``), for a like-for-like ratio.
 """
@@ -17,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from .gallery import project_copy
+
 IMPORTS = "import hydra, numpy, sympy, matplotlib.pyplot"
 BASELINE = "import hydra, numpy, sympy, matplotlib.pyplot"
 LAB = "python -m labs.reproduce lab=attention_basic"
@@ -24,7 +27,8 @@ FROZEN = "the imports, then gc.freeze()"
 
 
 def commands(out_dir):
-    """{name: (argv, environment)} for the baseline, the lab (which writes under out_dir) and the reference."""
+    """{name: (argv, environment)} for the baseline, the lab (which writes under out_dir) and the reference; run them
+    in a copy of the project (:func:`runners`)."""
     cached = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     lab = [sys.executable, "-m", "labs.reproduce", "lab=attention_basic", f"hydra.run.dir={out_dir}/attention_basic"]
     return {
@@ -35,13 +39,14 @@ def commands(out_dir):
 
 
 def runners():
-    """{name: zero-argument callable} that each run one command to completion (and fail loudly if it fails)."""
-    out_dir = tempfile.mkdtemp(prefix="vecmix-startup-")
+    """{name: zero-argument callable} that each run one command to completion (and fail loudly if it fails), in a
+    temporary copy of the project, where the lab's bytecode cache is written."""
+    out_dir, project = tempfile.mkdtemp(prefix="vecmix-startup-"), project_copy(("labs", "vecmix", "conf"))
 
     def runner(argv, env):
         def run():
             start = time.perf_counter()
-            subprocess.run(argv, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            subprocess.run(argv, check=True, env=env, cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             return time.perf_counter() - start
         return run
 

@@ -83,6 +83,6 @@ def machine():
         "numba": numba_version,
         "threads": f"vecmix {threads()} (as numpy's BLAS, {blas.get('name')} {blas.get('version')}); torch the same",
         "torch": torch_version,
-        "bytecode cache": "off (PYTHONDONTWRITEBYTECODE is set: every start-up compiles the project's modules)"
-        if os.environ.get("PYTHONDONTWRITEBYTECODE") else "on",
+        "bytecode cache": "off here (PYTHONDONTWRITEBYTECODE is set); the start-up benchmark turns it on for both "
+        "commands" if os.environ.get("PYTHONDONTWRITEBYTECODE") else "on",
     }

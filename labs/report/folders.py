@@ -73,10 +73,10 @@ def check_papers_folder(papers):
     """Refuse a folder for reading reports that is not one: it must hold only reading reports (``*.md``), and its
     parent, where labs not yet run write their reports, only lab reports (and the gallery's index, sweeps, site).
 
-    >>> check_papers_folder("labs")
+    >>> check_papers_folder("conf")
     Traceback (most recent call last):
     ...
-    labs.report.writer.ReportFolderError: hydra.run.dir = labs holds files that are not reading reports (__init__.py, catalogue, claims); choose an empty folder or a folder of reading reports, such as reports/papers
+    labs.report.writer.ReportFolderError: hydra.run.dir = conf holds files that are not reading reports (config.yaml, lab, paper); choose an empty folder or a folder of reading reports, such as reports/papers
     >>> check_papers_folder("reports/papers")
     """
     papers = Path(papers)
