@@ -103,14 +103,20 @@ def _row_max(S, i, top):
     return top
 
 
-def _taylor(degree, dtype):
-    return tuple(dtype(1 / math.factorial(k)) for k in range(degree, -1, -1))  # Horner: highest power first
+def _constants(dtype, bits, ln2_hi, ln2_lo, cut, bias, mantissa, degree):
+    """The constants of one float type, in the order the kernels unpack them: ZERO, HALF, L2E = 1/ln 2, HI + LO =
+    ln 2 (HI exact in few bits), CUT, MAGIC = 2^mantissa + bias, SHIFT = mantissa (in the integer type ``bits``),
+    ZERO_EXP = 2^mantissa (bits that shift to 0.0), and the Taylor coefficients 1/k!, highest power first."""
+    f = dtype.type
+    taylor = tuple(f(1 / math.factorial(k)) for k in range(degree, -1, -1))
+    return (f(0), f(0.5), f(1 / math.log(2)), f(ln2_hi), f(ln2_lo), f(cut), f(2.0**mantissa + bias), bits(mantissa),
+            f(2.0**mantissa), taylor)
 
 
-_F64 = (np.float64(0), np.float64(0.5), np.float64(1 / math.log(2)), np.float64(6.93147180369123816490e-01), np.float64(1.90821492927058770002e-10),
-        np.float64(-708.39), np.float64(2.0**52 + 1023), np.int64(52), np.float64(2.0**52), _taylor(13, np.float64))
-_F32 = (np.float32(0), np.float32(0.5), np.float32(1 / math.log(2)), np.float32(0.693359375), np.float32(-2.12194440e-4),
-        np.float32(-87.33), np.float32(2.0**23 + 127), np.int32(23), np.float32(2.0**23), _taylor(7, np.float32))
+# Cody and Waite's split of ln 2: fdlibm's for float64, Cephes' for float32. CUT = ln of the smallest normal number.
+_F64 = _constants(np.dtype(np.float64), np.int64, 6.93147180369123816490e-01, 1.90821492927058770002e-10, -708.39,
+                  1023, 52, 13)
+_F32 = _constants(np.dtype(np.float32), np.int32, 0.693359375, -2.12194440e-4, -87.33, 127, 23, 7)
 
 
 @numba.njit(nogil=True, cache=True, fastmath=_FLAGS)
