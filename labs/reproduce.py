@@ -132,12 +132,14 @@ def main(cfg):
 
 def register_schemas(args, chosen):
     """Store the schemas of the labs the command line runs: those it chooses, and the config's default lab when it
-    chooses none or sweeps (a sweep composes the config without its sweeps first); every lab's when Hydra is to
-    show or read configs (:func:`labs.config.cli.shows_or_reads_other_configs`)."""
+    chooses none or may sweep (a sweep composes the config without its sweeps first, and so does Hydra when an
+    override sets ``hydra.mode``); every lab's when Hydra is to show or read configs
+    (:func:`labs.config.cli.shows_or_reads_other_configs`)."""
     if shows_or_reads_other_configs(args):
         register()
-    else:
-        register(sorted({*(chosen or []), *([default_lab()] if args.multirun or not chosen else [])}))
+        return
+    may_sweep = args.multirun or any("hydra.mode" in override for override in args.overrides)
+    register(sorted({*(chosen or []), *([default_lab()] if may_sweep or not chosen else [])}))
 
 
 def default_lab():

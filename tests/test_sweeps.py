@@ -46,3 +46,14 @@ def test_summary_of_jobs_without_a_varying_number_has_no_plot(tmp_path):
     jobs = summarize(tmp_path)
     assert jobs.loc[0, "values.x"] == 1.5 and not (tmp_path / "summary.svg").exists()
     assert "1 jobs; 1 with every claim reproduced." in (tmp_path / "summary.md").read_text()
+
+
+@pytest.mark.parametrize("choice", ["lab=masking,scaling", "lab=glob(ma*)"])
+def test_hydra_mode_multirun_sweeps_labs_without_the_default_one(tmp_path, choice):
+    """Hydra composes the config without its sweeps to read hydra.mode: the default lab's schema must be there."""
+    proc = subprocess.run([sys.executable, "-m", "labs.reproduce", "hydra.mode=MULTIRUN", choice,
+                           f"hydra.sweep.dir={tmp_path / 'sweep'}"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert sorted(p.name for p in (tmp_path / "sweep").iterdir() if p.is_dir())[0].startswith("0_")
+    assert (tmp_path / "sweep" / "summary.md").exists()

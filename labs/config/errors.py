@@ -63,6 +63,9 @@ def _explain(exc):
         word = str(exc).rsplit(":", 1)[-1].strip()  # OmegaConf.update going through a list by a word: lab.query.x=1
         return (f"an override's key goes into a list by the name {word}; a list's items are numbered from 0, "
                 "and a lab's lists are set whole, e.g. lab.query=[1,0]")
+    if _raised_through(exc, "_apply_overrides_to_config"):  # OmegaConf stumbling on an override, past Hydra's wording
+        return (f"an override could not be applied to the config ({type(exc).__name__}: {_first_line(str(exc))}); "
+                "a sweep is written on the command line: -m <key>=a,b")
     if isinstance(exc, OmegaConfBaseException):  # raised while resolving, e.g. an interpolation ${nosuch}
         key = getattr(exc, "full_key", None)
         return f"{key}: {_first_line(exc.msg)}" if key else _first_line(str(exc))
@@ -84,6 +87,18 @@ def _raised_in(exc, package):
     while tb is not None and tb.tb_next is not None:
         tb = tb.tb_next
     return tb is not None and f"{os.sep}{package}{os.sep}" in tb.tb_frame.f_code.co_filename
+
+
+def _raised_through(exc, function):
+    """Whether a function of that name is on ``exc``'s traceback (or on that of the exception it came from)."""
+    while exc is not None:
+        tb = exc.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code.co_name == function:
+                return True
+            tb = tb.tb_next
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _override_key(message, full_key):
@@ -186,6 +201,8 @@ def check_flags(argv):
                              ("--experimental-rerun", args.experimental_rerun, "file")]:
         if path is not None and not (os.path.isdir(path) if kind == "folder" else os.path.isfile(path)):
             raise VecmixError(f"{flag} {path!r}: no such {kind}")
+    if args.resolve and not (args.cfg or args.help):
+        raise VecmixError("--resolve shows a config resolved, so it goes with --cfg or --help; see --help")
     commands = [o.split("=", 1)[0] for o in args.overrides if o.split("=", 1)[0] in ("install", "uninstall", "query")]
     if args.shell_completion and len(commands) != 1:
         raise VecmixError("--shell-completion needs one of install=bash, uninstall=bash or query='...'; see "
