@@ -163,12 +163,13 @@ def _blocked(Q, K, V, scale, allowed, causal, fully_masked, batch, block_size, b
     l = np.empty((*batch, n_q), dtype=Q.dtype)  # (..., n_q): each row's softmax denominator
     scores = n_q * n_k * int(np.prod(batch))
     fold = _folder(backend, scores, Q.dtype)
+    compiled = {} if fold is _fold else {"fold": fold}  # numpy's step is _online's own default
 
     def block(task):
         b, rows = task
         ok = None if allowed is None else allowed[b][rows]  # (b_q, n_k) view
         Z[b][rows], l[b][rows] = _online(Q[b][rows], K[b], V[b], ok, causal, rows.start, block_size,
-                                         scale=None if fast else scale, fold=fold)
+                                         scale=None if fast else scale, **compiled)
 
     tasks = [(b, slice(start, min(start + _QUERY_BLOCK, n_q)))
              for b in np.ndindex(*batch) for start in range(0, n_q, _QUERY_BLOCK)]
