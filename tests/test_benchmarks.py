@@ -40,7 +40,9 @@ def test_quick_run_writes_every_section_and_calls_sdpa_with_4d_inputs(tmp_path, 
     rows = first_table(text, "## Targets")
     assert len(rows) >= 6 and all(row.endswith(("| yes |", "| **no** |", "| n/a |")) for row in rows[2:])
     assert re.search(r"Growth .*\n\n- vecmix: -?\d+\.\d\d \(m = d = 16, 32\)", text)
-    assert shapes and all(len(shape) == 4 and shape[:2] == (1, 1) for call in shapes for shape in call), shapes
+    # every call 4-D (batch 1): the attention benchmark's with one head, MultiheadAttention's SDPA path with its h heads
+    assert shapes and all(len(shape) == 4 and shape[0] == 1 for call in shapes for shape in call), shapes
+    assert ((1, 1, 256, 64),) * 3 in shapes
     for dtype in ("float64", "float32"):  # the kernel that ran is named, and it is the fused one
         assert (f"torch SDPA, {dtype}: inputs of shape (1, 1, 256, 64), kernel "
                 "`aten::_scaled_dot_product_flash_attention_for_cpu`") in text
