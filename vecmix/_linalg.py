@@ -18,7 +18,7 @@ try:
 except ImportError:  # the fallback below; tests run both
     flint = None
 
-__all__ = ["BACKEND", "matrix", "pivots", "rref", "solve"]
+__all__ = ["BACKEND", "matrix", "pivots", "rref", "solve", "solve_columns"]
 
 BACKEND = "python-flint" if flint is not None else "sympy"  # reported by the benchmarks
 
@@ -73,10 +73,21 @@ def solve(rows, rhs):
     >>> solve([[2, 1], [1, 3]], [1, 2])
     [(1, 5), (3, 5)]
     """
-    n = len(rows)
+    return [x[0] for x in solve_columns(rows, [[v] for v in rhs])]
+
+
+def solve_columns(rows, rhs):
+    """The exact solution X of B X = R for an invertible integer n x n matrix B (``rows``) and an integer n x k
+    matrix R (``rhs``, as rows): X as n rows of k (p, q) pairs.
+
+    >>> solve_columns([[2, 1], [1, 3]], [[1, 0], [2, 5]])
+    [[(1, 5), (-1, 1)], [(3, 5), (2, 1)]]
+    """
+    n, k = len(rows), len(rhs[0])
     if BACKEND == "python-flint":
-        x = flint.fmpz_mat(n, n, [v for row in rows for v in row]).solve(flint.fmpz_mat(n, 1, rhs))  # (n, 1) fmpq_mat
-        return [(int(v.p), int(v.q)) for v in x.entries()]
+        R = flint.fmpz_mat(n, k, [v for row in rhs for v in row])
+        X = flint.fmpz_mat(n, n, [v for row in rows for v in row]).solve(R)  # B^-1 R: (n, n), (n, k) -> (n, k) fmpq_mat
+        return [[(int(X[i, j].p), int(X[i, j].q)) for j in range(k)] for i in range(n)]
     B = DomainMatrix([[sp.QQ(v) for v in row] for row in rows], (n, n), sp.QQ)
-    x = B.lu_solve(DomainMatrix([[sp.QQ(v)] for v in rhs], (n, 1), sp.QQ)).to_list()  # (n, 1)
-    return [(int(v.numerator), int(v.denominator)) for (v,) in x]
+    X = B.lu_solve(DomainMatrix([[sp.QQ(v) for v in row] for row in rhs], (n, k), sp.QQ)).to_list()  # (n, k)
+    return [[(int(v.numerator), int(v.denominator)) for v in row] for row in X]

@@ -5,17 +5,21 @@ in the convex hull of the values. Weights that sum to one but may be negative ma
 affine combination; every output of that kind lies in the affine hull.
 """
 
+from fractions import Fraction
 from itertools import combinations
 
+import numpy as np
 import sympy as sp
 from sympy.polys.matrices import DomainMatrix
 
+from . import _linalg
+from ._checks import real_array
 from .errors import VecmixError
 from .decide import is_nonnegative, one_fraction
 from .exact import as_exact
 from .span import _numbers_only, eliminate, solution_set
 
-__all__ = ["affine_solution_set", "distance_to_span", "in_hull"]
+__all__ = ["affine_coordinates", "affine_solution_set", "distance_to_span", "in_hull"]
 
 MAX_SUBSETS = 20000  # the exact hull test enumerates bases; past this it refuses rather than crawl
 
@@ -36,6 +40,47 @@ def affine_solution_set(V, z):
     z = _numbers_only(z, "z")
     lifted = V.row_join(sp.ones(V.rows, 1))  # (m, d + 1): each v_i with a trailing 1
     return solution_set(lifted, z.col_join(sp.Matrix([1])))
+
+
+def affine_coordinates(V, Z):
+    """The weights that make each row of Z from the rows of V, read back exactly: (weights (k, n), affine rank).
+
+    ``V`` (n, d) and ``Z`` (k, d) are floats, read as the exact rationals they are (a float
+    is a fraction with a power of two below). The values are affinely independent when the
+    lifted rows (v_i, 1) have rank n; then the weights c with V^T c = z and sum(c) = 1 are
+    unique, and each row's c is found over the rationals by least squares on that lifted
+    system (a z computed in floating point lies within rounding of the affine hull, not in
+    it): (V V^T + 1 1^T) c = V z + 1, solved exactly and rounded once, at the end. The
+    values must have n <= d + 1 for this; otherwise, or when they are dependent, a
+    :class:`VecmixError` gives the rank, and :func:`affine_solution_set` gives the family.
+
+    >>> V = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    >>> c, rank = affine_coordinates(V, np.array([[0.25, 0.5]]))
+    >>> c.tolist(), rank
+    ([[0.25, 0.25, 0.5]], 3)
+    >>> affine_coordinates(np.array([[0.0], [1.0], [2.0]]), np.array([[1.0]]))
+    Traceback (most recent call last):
+    ...
+    vecmix.errors.VecmixError: the 3 values have affine rank 2 < 3 (they are affinely dependent): the weights are not determined by the output
+    """
+    V, Z = real_array("V", V), real_array("Z", Z)
+    if V.ndim != 2 or Z.ndim != 2 or V.shape[1] != Z.shape[1]:
+        raise VecmixError(f"V (n, d) and Z (k, d) must be matrices of the same width, got shapes {V.shape} and "
+                          f"{Z.shape}")
+    n, k = V.shape[0], Z.shape[0]
+    exact = [[Fraction(float(x)) for x in row] for row in (*V, *Z)]  # (n + k, d), the floats' exact values
+    s = max(f.denominator for row in exact for f in row).bit_length() - 1  # 2^s clears every denominator
+    ints = [[int(f * 2**s) for f in row] for row in exact]  # (n + k, d): 2^s V, then 2^s Z
+    Vi, Zi, one = ints[:n], ints[n:], 2**s
+    rank = len(_linalg.rref(_linalg.matrix([[*row, one] for row in Vi], V.shape[1] + 1))[2])  # rows (v_i, 1)
+    if rank < n:
+        raise VecmixError(f"the {n} values have affine rank {rank} < {n} (they are affinely dependent): the weights "
+                          "are not determined by the output")
+    dot = lambda a, b: sum(x * y for x, y in zip(a, b))  # noqa: E731
+    G = [[dot(a, b) + one * one for b in Vi] for a in Vi]  # (n, n): 2^2s (V V^T + 1 1^T)
+    R = [[dot(a, z) + one * one for z in Zi] for a in Vi]  # (n, k): 2^2s (V Z^T + 1 1^T)
+    X = _linalg.solve_columns(G, R)  # (n, k) exact (p, q)
+    return np.array([[p / q for p, q in row] for row in X]).T, rank  # (n, k) -> (k, n)
 
 
 def in_hull(V, z):
