@@ -302,6 +302,26 @@ def _moments_cross_terms_as_diagonal(original):
     return moments
 
 
+# --- the encoder's value side (vecmix.encoder) ------------------------------------------------
+
+def _contributions_are_weights(original):
+    """||f(x_j)|| = 1 for every token: each contribution's length is its weight, as attention viewers draw it."""
+    def value_norms(V, W_O):
+        return np.ones(np.shape(original(V, W_O)))
+    return value_norms
+
+
+def _brackets_are_punctuation(original):
+    """A token counts as punctuation when any of its characters is one: [CLS] and [SEP] (brackets) among them."""
+    import unicodedata
+
+    def token_class(token):
+        if any(unicodedata.category(c).startswith("P") for c in token):
+            return "punctuation"
+        return original(token)
+    return token_class
+
+
 _FAULTS = [
     Fault("softmax-unnormalised", "vecmix.attention:_softmax", _softmax_unnormalised,
           "the numeric softmax forgets to divide by the sum of the exponentials"),
@@ -370,5 +390,10 @@ _FAULTS = [
     Fault("moments-cross-terms-as-diagonal", "labs.catalogue.scaling:moments", _moments_cross_terms_as_diagonal,
           "the scaling lab derives E[(q . k)^2] with E[q_i q_j] = sigma^2 + mu^2 for i != j too (the lab's own "
           "derivation, not vecmix)"),
+    Fault("contributions-are-weights", "vecmix.encoder:value_norms", _contributions_are_weights,
+          "the encoder's value norms ||v_j W_O^h|| are all 1, so each contribution is its weight alone"),
+    Fault("brackets-are-punctuation", "labs.catalogue.norm_analysis:token_class", _brackets_are_punctuation,
+          "the norm analysis counts a token as punctuation when any of its characters is one, so [CLS] and [SEP] "
+          "(brackets) count as punctuation (the lab's own classification, not vecmix)"),
 ]
 FAULTS = {f.name: f for f in _FAULTS}

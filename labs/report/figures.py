@@ -253,6 +253,41 @@ def heatmaps(panels, suptitle=None):
     return fig
 
 
+def paired_heatmaps(pairs, labels, left, right):
+    """Per head, two maps side by side (its weights, then the shares of its contributions), no values printed.
+
+    ``pairs`` is a list of (title, L, R) with L and R (n, n) in [0, 1]; ``labels`` name the n
+    tokens (queries on the rows, keys on the columns); ``left`` and ``right`` name the two
+    kinds of map. Two or three heads fit a row of 8 inches; tokens are named on the first
+    map of each row and under the last row.
+
+    >>> f = paired_heatmaps([("L1 H1", np.eye(3), np.eye(3))] * 4, ["a", "b", "c"], "weights", "contributions")
+    >>> len(f.axes), f.axes[0].get_title(), f.axes[1].get_title()
+    (8, 'L1 H1: weights', 'L1 H1: contributions')
+    """
+    n = len(labels)
+    per_row = 3 if n <= 12 else 2
+    rows = -(-len(pairs) // per_row)
+    side = (MAX_WIDTH - 0.9) / (2 * per_row) - 0.12  # inches per map
+    fig = new_figure((MAX_WIDTH, 0.9 + rows * (side + 0.45)), layout="constrained")
+    axes = fig.subplots(rows, 2 * per_row, squeeze=False)
+    for ax in axes.ravel()[2 * len(pairs):]:
+        ax.remove()
+    size = 7 if n <= 12 else 5
+    for k, (title, L, R) in enumerate(pairs):
+        r, c = divmod(k, per_row)
+        for ax, M, kind, color in ((axes[r, 2 * c], L, left, "Blues"), (axes[r, 2 * c + 1], R, right, "Oranges")):
+            ax.imshow(np.asarray(M, dtype=float), cmap=color, vmin=0.0, vmax=1.0, aspect="equal")
+            ax.set_title(f"{title}: {kind}", fontsize=7)
+            first, last = c == 0 and ax is axes[r, 0], k + per_row >= len(pairs)
+            ax.set_yticks(range(n), labels if first else [], fontsize=size)
+            ax.set_xticks(range(n), labels if last else [], rotation=90, fontsize=size)
+            ax.tick_params(length=0)
+    fig.supylabel("query", fontsize=9)
+    fig.supxlabel("key", fontsize=9)
+    return fig
+
+
 def grouped_bars(labels, series, ylabel, title=""):
     """Bars for several series over the same labels, each bar's value printed inside the axes.
 
