@@ -3,7 +3,10 @@
 It follows the structure of the paper lab 001 (why this paper, what to know first, first
 pass, second pass, dependency map, key claims and evidence, what to reproduce, what has
 changed). Prose and claims come from ``conf/paper/<paper>.yaml``; each claim's verdict
-comes from its lab's results, and a lab that has not been run yet is run first.
+comes from the claims of its lab's results that it names (all of them when it names none),
+and a lab that has not been run yet is run first. A claim that needs the paper's data or
+compute names no lab: it is listed as not reproduced at lab scale, with its reason. A new
+paper needs its config file and its labs, nothing here.
 """
 
 import json
@@ -12,6 +15,8 @@ from pathlib import Path
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import OmegaConf
+
+from vecmix import VecmixError
 
 from .catalogue import LABS
 from .config.cli import run_cli, run_command, shows_or_reads_other_configs
@@ -22,6 +27,8 @@ from .report.markdown import table
 from .report.writer import write_file
 from .reproduce import CONFIG_DIR, compose_config, compose_lab, reproduce
 
+KINDS = ("reproduced", "not reproduced", "not reproduced at lab scale")  # the verdicts of a paper's claims
+
 PAPERS = sorted(p.stem for p in (CONFIG_DIR / "paper").glob("*.yaml"))
 
 
@@ -31,15 +38,45 @@ def compose_paper(paper):
     return compose_config("read", [f"paper={paper}"])
 
 
-def lab_runs(labs, reports):
-    """One row per lab (its default report under ``reports``, run first where it is missing): claims and verdicts."""
-    from .report.frame import load_results, runs
-
+def lab_claims(labs, reports):
+    """{lab: {claim id: verdict}} from each lab's default report under ``reports`` (run first where it is missing)."""
+    out = {}
     for lab in labs:
-        if not (Path(reports) / lab / "results.json").exists():
+        path = Path(reports) / lab / "results.json"
+        if not path.exists():
             reproduce(compose_lab(lab), Path(reports) / lab)
-    jobs = runs(load_results(reports, recursive=False)).set_index("run")
-    return jobs.loc[list(labs)]
+        try:
+            out[lab] = {c["id"]: c["verdict"] for c in json.loads(path.read_text())["claims"]}
+        except (ValueError, KeyError, TypeError) as exc:
+            raise VecmixError(f"{path} is not a vecmix run's file ({type(exc).__name__}: {exc}); run "
+                              f"python -m labs.reproduce lab={lab} again") from exc
+    return out
+
+
+def verdicts(paper, reports):
+    """(rows of checked claims, rows of claims not reproduced at lab scale, counts of each verdict kind)."""
+    missing = [c["lab"] for c in paper["claims"] if c.get("lab") is not None and c["lab"] not in LABS]
+    checked = [c for c in paper["claims"] if c.get("lab") in LABS]
+    results = lab_claims(sorted({c["lab"] for c in checked}), reports)
+    rows, counts = [], dict.fromkeys(KINDS, 0)
+    for claim in checked:
+        found = results[claim["lab"]]
+        ids = claim.get("checks") or list(found)
+        unknown = [i for i in ids if i not in found]
+        if unknown:
+            raise VecmixError(f"the claim of {paper['name']} in {claim['section']} names the check {unknown[0]!r}, "
+                              f"which lab {claim['lab']} does not report; its claims are: {', '.join(found)}")
+        held = sum(found[i] == "reproduced" for i in ids)
+        kind = KINDS[0] if held == len(ids) else KINDS[1]
+        counts[kind] += 1
+        verdict = kind if kind == KINDS[0] else f"**{kind}**"
+        rows.append([claim["section"], claim["statement"], f"[`{claim['lab']}`](../{claim['lab']}/report.md)",
+                     ", ".join(f"`{i}`" for i in ids) if claim.get("checks") else "all",
+                     f"{verdict} ({held} of {len(ids)} checks)"])
+    elsewhere = [[c["section"], c["statement"], c["not_reproduced"]] for c in paper["claims"]
+                 if c.get("lab") is None and c.get("not_reproduced")]
+    counts[KINDS[2]] = len(elsewhere)
+    return rows, elsewhere, counts, missing
 
 
 def render(paper, reports):
@@ -49,35 +86,37 @@ def render(paper, reports):
     >>> text.splitlines()[5], "| 3.2.1, footnote 4 |" in text
     ('# Reading report: Attention Is All You Need', True)
     """
-    missing = [claim["lab"] for claim in paper["claims"] if claim["lab"] not in LABS]
-    checked = [claim for claim in paper["claims"] if claim["lab"] in LABS]
-    jobs = lab_runs(sorted({claim["lab"] for claim in checked}), reports)
-    rows = []
-    for claim in checked:
-        held, total = jobs.loc[claim["lab"], "reproduced"], jobs.loc[claim["lab"], "claims"]
-        verdict = "reproduced" if held == total else f"**{held} of {total} reproduced**"
-        rows.append([claim["section"], claim["statement"], f"[`{claim['lab']}`](../{claim['lab']}/report.md)",
-                     f"{verdict} ({held} of {total} checks)"])
+    rows, elsewhere, counts, missing = verdicts(paper, reports)
     bullets = lambda items: "\n".join(f"- {item}" for item in items)  # noqa: E731
+    tally = "; ".join(f"{n} {kind}" for kind, n in counts.items())
     parts = [
         "---", f"title: {json.dumps('Reading report: ' + paper['title'])}", f"paper: {paper['name']}", "---", "",
         f"# Reading report: {paper['title']}", "",
-        f"*{paper['citation']}.* Read through the paper lab `001_8c65d19d1d0c4e45.txt`; every claim below is "
-        "checked by a lab whose report is linked.", "",
+        f"*{paper['citation']}.* Read in the structure of the paper lab `001_8c65d19d1d0c4e45.txt`; every claim "
+        "below is checked live by a lab whose report is linked, or listed with what it would take.", "",
         "## Why this paper", "", paper["why"], "",
         "## What to know first", "", bullets(paper["know_first"]), "",
         "## First pass", "", paper["first_pass"], "",
         "## Second pass: the objects to track", "", bullets(paper["second_pass"]), "",
         "## Math dependency map", "", paper["dependency_map"], "",
         "## Key claims and evidence", "",
-        "The paper's evidence is mainly experimental; the claims that can be checked at lab scale are checked "
-        "here, live:", "", table(["section", "claim", "checked by", "verdict"], rows), "",
+        *([paper["scope"], ""] if paper.get("scope") else []),
+        f"Verdicts, counted by kind: {tally}. A claim is reproduced when every check it names is; the checks are "
+        "the claims of the linked lab's report, each with a counter-case that shows it can fail "
+        "(`python -m labs.falsify`).", "",
+        table(["section", "claim", "checked by", "checks", "verdict"], rows), "",
     ]
+    if elsewhere:
+        parts += ["### Not reproduced at lab scale", "",
+                  "These claims need the paper's data or compute; each is listed with what it would take.", "",
+                  table(["section", "claim", "what it would take"], elsewhere), ""]
     if missing:
         parts += [f"Missing labs (named in the paper's config, not in the catalogue): {', '.join(missing)}.", ""]
-    parts += ["## What to reproduce", "", "\n".join(f"{i + 1}. {s}" for i, s in enumerate(paper["reproduce"])), "",
-              "The lab [`paper_lab`](../paper_lab/report.md) does exactly this, in any dimension.", "",
-              "## What has changed since publication", "", paper["changed"], "",
+    parts += ["## What to reproduce", "", "\n".join(f"{i + 1}. {s}" for i, s in enumerate(paper["reproduce"])), ""]
+    if paper.get("reproduced_by"):
+        lab = paper["reproduced_by"]
+        parts += [f"The lab [`{lab}`](../{lab}/report.md) does exactly this.", ""]
+    parts += ["## What has changed since publication", "", paper["changed"], "",
               "## Regenerate", "", "```bash", f"python -m labs.read paper={paper['name']}", "```", ""]
     return portable("\n".join(parts))
 

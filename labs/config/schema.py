@@ -11,8 +11,8 @@ the lab reads each one as the exact number it spells, naming the key if it is no
 import dataclasses
 import re
 import secrets
-from dataclasses import dataclass
-from typing import Any, List
+from dataclasses import dataclass, field
+from typing import Any, List, Optional
 
 from hydra.core.config_store import ConfigStore
 from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -34,11 +34,13 @@ class Config:
 
 @dataclass
 class PaperClaim:
-    """One claim of a paper and the lab that checks it."""
+    """One claim of a paper: the lab that checks it, or why it is not reproduced at lab scale."""
 
     section: str = MISSING  # where the paper makes it, e.g. "3.2.1"
     statement: str = MISSING
-    lab: str = MISSING  # the lab whose report checks it
+    lab: Optional[str] = None  # the lab whose report checks it
+    checks: List[str] = field(default_factory=list)  # the ids of that lab's claims that decide it (none: all of them)
+    not_reproduced: Optional[str] = None  # instead of a lab: what it would take (data, compute)
 
 
 @dataclass
@@ -56,6 +58,8 @@ class Paper:
     claims: List[PaperClaim] = MISSING
     reproduce: List[str] = MISSING
     changed: str = MISSING
+    scope: str = ""  # what the verdicts hold for (another model, other data), shown above the claims
+    reproduced_by: Optional[str] = None  # the lab that carries out "What to reproduce", if one does
 
 
 @dataclass
@@ -141,8 +145,16 @@ def check_paper(cfg):
     if extra:
         raise VecmixError(f"paper.{extra[0]} is not a config key{suggest(str(extra[0]), fields, 'paper.')}; the "
                           f"keys of paper are: {', '.join('paper.' + f for f in fields)}")
+    for i, claim in enumerate(cfg.paper.claims):
+        if (claim.lab is None) == (claim.not_reproduced is None):
+            raise VecmixError(f"paper.claims[{i}] needs exactly one of lab (the lab that checks it) and "
+                              "not_reproduced (why it is not reproduced at lab scale)")
+        if claim.not_reproduced is not None and (claim.checks or not claim.not_reproduced.strip()):
+            raise VecmixError(f"paper.claims[{i}].not_reproduced needs a reason, and no checks")
     names = [("paper.name", cfg.paper.name), *((f"paper.claims[{i}].lab", c.lab)
-                                               for i, c in enumerate(cfg.paper.claims))]
+                                               for i, c in enumerate(cfg.paper.claims) if c.lab is not None)]
+    if cfg.paper.reproduced_by is not None:
+        names.append(("paper.reproduced_by", cfg.paper.reproduced_by))
     for key, name in names:
         if not isinstance(name, str) or not _BARE_NAME.fullmatch(name) or name in (".", ".."):
             raise VecmixError(f"{key} = {name!r} must be a bare name (letters, digits, _ . -), not a path")
