@@ -63,8 +63,10 @@ def test_gallery_figures_are_current(lab_files):
 
 
 def test_gallery_default_claims_are_all_reproduced(lab_files):
+    """Every default claim holds, except in a lab that re-checks a paper's findings on another model (EMPIRICAL):
+    there the verdicts are what the model shows, pinned by the committed results.json (checked above)."""
     lab, _, _, result = lab_files
-    assert result.reproduced, [c.id for c in result.claims if not c.holds]
+    assert result.reproduced or getattr(LABS[lab], "EMPIRICAL", False), [c.id for c in result.claims if not c.holds]
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +118,8 @@ def test_gallery_index_is_current():
 def test_reading_reports_are_current(paper):
     name, _, text = gallery.paper_report(paper)
     assert (gallery.REPORTS / "papers" / name).read_text() == text, f"reports/papers/{name} is stale: {FIX}"
-    assert "**" not in text.split("## Key claims")[1].split("## What to reproduce")[0]  # every verdict reproduced
+    rows = [r for r in text.split("## Key claims")[1].split("## What to reproduce")[0].splitlines() if "**" in r]
+    assert all(getattr(LABS[re.search(r"\[`(\w+)`\]", r).group(1)], "EMPIRICAL", False) for r in rows), rows
 
 
 def test_reports_print_no_rounding_noise():

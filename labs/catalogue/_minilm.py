@@ -77,7 +77,10 @@ def read_verified(path):
 
 
 def encoder_from(tensors, config):
-    """A :class:`vecmix.encoder.Encoder` from BERT's tensors (PyTorch's Linear stores W as (out, in): transposed here)."""
+    """A :class:`vecmix.encoder.Encoder` from BERT's tensors.
+
+    PyTorch's Linear stores W as (out, in) and computes x W^T + b; the encoder takes x W + b, so W is transposed here.
+    """
     t = lambda name: tensors[name]  # noqa: E731
     layers = []
     for i in range(config["num_hidden_layers"]):
@@ -87,9 +90,9 @@ def encoder_from(tensors, config):
         W_O, b_O = linear("attention.output.dense")
         W_1, b_1 = linear("intermediate.dense")
         W_2, b_2 = linear("output.dense")
-        layers.append(EncoderLayer(W_Q, b_Q, W_K, b_K, W_V, b_V, W_O, b_O,
-                                   t(p + "attention.output.LayerNorm.weight"), t(p + "attention.output.LayerNorm.bias"),
-                                   W_1, b_1, W_2, b_2, t(p + "output.LayerNorm.weight"), t(p + "output.LayerNorm.bias")))
+        norm = lambda name: (t(p + name + ".weight"), t(p + name + ".bias"))  # noqa: E731  (gamma, beta)
+        layers.append(EncoderLayer(W_Q, b_Q, W_K, b_K, W_V, b_V, W_O, b_O, *norm("attention.output.LayerNorm"),
+                                   W_1, b_1, W_2, b_2, *norm("output.LayerNorm")))
     return Encoder(t("embeddings.word_embeddings.weight"), t("embeddings.position_embeddings.weight"),
                    t("embeddings.token_type_embeddings.weight"), t("embeddings.LayerNorm.weight"),
                    t("embeddings.LayerNorm.bias"), tuple(layers), config["num_attention_heads"],

@@ -30,7 +30,7 @@ from ..report.markdown import cite_part, decimal, display, error_text, image, ta
 from . import _minilm
 
 TITLE = "A pretrained transformer, head by head: each output a mixture of its own values"
-SOURCE = "003, the answer"
+SOURCE = "follows from 003 (question)"
 TOLERANCE = 1e-12
 MOVED = 1e-6  # the scores must move by more than this when a bias is dropped, or the check shows nothing
 BIASES = ("key", "query")
@@ -54,7 +54,8 @@ COUNTER_CASES = {
     "bias-cancels": inputs("the query bias dropped instead: q . b_K is the same for every key, b_Q . k_j is not",
                            "lab.dropped_bias=query"),
     "value-bias-adds": fault("online-unnormalised"),
-    "weights-read-back": inputs(f"the first sentence has more tokens than d_head + 1 = 33", f"lab.sentences=[{LONG!r}]"),
+    "weights-read-back": inputs("the first sentence has more tokens than d_head + 1 = 33",
+                                f"lab.sentences=[{LONG!r}]"),
     "other-weightings": inputs("every sentence is short: its values are affinely independent",
                                "lab.sentences=['i love sushi']"),
     "value-side-matters": fault("contributions-are-weights"),
@@ -94,8 +95,9 @@ def run(params):
         Claim("heads-are-mixtures", "every selected head's output is a convex mixture of its own values (b_V "
               "included): the weights are >= 0, each row sums to 1, and the output the layer passes on equals A_h V_h",
               "003, the answer; vecmix.encoder", "min weight >= 0, |row sum - 1| <= 1e-12, |Z_h - A_h V_h| <= 1e-12",
-              f"{_count(mixtures['heads'], 'head')} x {_count(len(runs), 'sentence')}: min weight {mixtures['min']:.2e}, row sums within "
-              f"{error_text(mixtures['sum'])}, |Z_h - A_h V_h| {error_text(mixtures['gap'])}",
+              f"{_count(mixtures['heads'], 'head')} x {_count(len(runs), 'sentence')}: min weight "
+              f"{mixtures['min']:.1e}, |row sum - 1| {error_text(mixtures['sum'])}, |Z_h - A_h V_h| "
+              f"{error_text(mixtures['gap'])}",
               mixtures["ok"], False),
         Claim("bias-cancels", f"dropping the {dropped} bias changes no weight: the key bias adds q . b_K to every "
               "score of a query, a shift softmax ignores", "Transformer algebra (a consequence of softmax's shift "
@@ -109,9 +111,10 @@ def run(params):
               "exact identity; on the model Z(with b_V) - Z(without) - b_V <= 1e-12",
               f"identity {'proved' if shift['exact'] else 'fails'} (exact); largest gap on the model "
               f"{error_text(shift['gap'])}", shift["ok"], True),
-        Claim("weights-read-back", "on the first sentence, every selected head's weights are read back exactly from "
-              "its output: its n values are affinely independent (n <= d_head + 1)", SOURCE,
-              f"affine rank n = {read['n']} for every head; weights read back within 1e-9 of the model's",
+        Claim("weights-read-back", "on the first sentence, every selected head's n values are affinely independent "
+              "(n <= d_head + 1), so its output determines its weights: solved from the output, they are the model's",
+              SOURCE, f"affine rank n = {read['n']} for every head (exact); the solved weights within 1e-9 of the "
+              "model's",
               read["observed"], read["ok"], True),
         Claim("other-weightings", "on the last sentence (n > d_head + 1), other nonnegative weightings give the "
               "same output: the values are affinely dependent", SOURCE,
@@ -120,20 +123,25 @@ def run(params):
         Claim("value-side-matters", "the token with the largest weight is not always the one with the largest "
               "contribution ||alpha_ij f(x_j)||, f(x_j) = v_j W_O^h: weights alone do not rank the contributions",
               "Kobayashi et al. (2020), §3", "some (head, query) row where argmax alpha != argmax ||alpha f(x)||",
-              f"{sides['differ']} of {sides['rows']} rows differ ({decimal(100 * sides['differ'] / sides['rows'], 1)}%)",
+              f"{sides['differ']} of {sides['rows']} (head, query) rows differ "
+              f"({decimal(100 * sides['differ'] / sides['rows'], 1)}%)",
               sides["differ"] > 0, False),
     ]
     labels = texts[0][1]
-    shown = chosen if len(chosen) <= 12 else [(l, h) for l in layers for h in heads if h < 3]
     norms = _contributions(encoder, first)
-    pairs = [(f"L{l + 1} H{h + 1}", first.A[l, h], _shares(first.A[l, h] * norms[l, h][None, :])) for l, h in shown]
-    figures = {"contributions.svg": fig.paired_heatmaps(pairs, labels, "α", "‖α f(x)‖ share")}
+    shares = {(l, h): _shares(first.A[l, h] * norms[l, h][None, :]) for l, h in chosen}  # (n, n) each
+    gaps = {key: 0.5 * float(np.abs(first.A[key] - S).sum(axis=1).mean()) for key, S in shares.items()}
+    shown = chosen if len(chosen) <= 6 else [max(((l, h) for l, h in chosen if l == m), key=gaps.get) for m in layers]
+    pairs = [(f"L{l + 1} H{h + 1}", first.A[l, h], shares[l, h]) for l, h in shown]
+    figures = {"contributions.svg": fig.paired_heatmaps(pairs, labels, "α", "share of ‖α f(x)‖")}
     values = [Value("tokens", [t for _, t in texts]), Value("layers", [l + 1 for l in layers]),
               Value("heads", [h + 1 for h in heads]), Value("read_back_error", read["error"]),
               Value("family_dimensions", family["dimensions"]), Value("rows_where_top_tokens_differ", sides["differ"])]
-    sections = _sections(encoder, texts, layers, heads, mixtures, bias, shift, read, family, sides, shown, dropped)
-    intro = ("*Reproduces* the mixture view of " + cite_part("003", "the answer") + " on a model that was "
-             "actually trained: sentence-transformers' all-MiniLM-L6-v2, run in numpy through vecmix.")
+    sections = _sections(encoder, texts, layers, heads, mixtures, bias, shift, read, family, sides,
+                         [(l, h, gaps[l, h]) for l, h in shown], len(shown) < len(chosen), dropped)
+    intro = ("*Reproduces* the mixture view of " + cite_part("003", "the answer") + ", and answers its question, "
+             "on a model that was actually trained: sentence-transformers' all-MiniLM-L6-v2, run in numpy through "
+             "vecmix.")
     return LabResult("pretrained_heads", TITLE, intro, sections, claims, values, figures, [
         "The source pages use small hand-made numbers; this lab uses a trained model's weights (all-MiniLM-L6-v2, "
         "revision 1110a243, SHA-256 checked). Its forward pass runs in float64 from the float32 weights; "
@@ -197,7 +205,7 @@ def _drop_bias(encoder, runs, chosen, dropped):
             for lay, out in ((layer, "with"), (zero, "without")):
                 Q = project_heads(X, np.float64(lay.W_Q), np.float64(lay.b_Q), encoder.heads)  # (H, n, d_head)
                 K = project_heads(X, np.float64(lay.W_K), np.float64(lay.b_K), encoder.heads)
-                S = Q @ K.transpose(0, 2, 1)  # (H, n, d_head) @ (H, d_head, n) -> (H, n, n)
+                S = Q @ K.transpose(0, 2, 1) / math.sqrt(Q.shape[-1])  # (H, n, d_head) @ (H, d_head, n) -> (H, n, n)
                 A = attention(Q, K, K, weights=True)[1]  # (H, n, n): the values play no part in the weights
                 if out == "with":
                     S_with, A_with = S, A
@@ -243,57 +251,65 @@ def _value_bias(encoder, runs, chosen):
 
 
 def _read_back(f, chosen, d_head):
-    """The weights of every chosen head read back from its outputs, exactly (affine coordinates over Q)."""
+    """Whether every chosen head's values are affinely independent (exact rank of the rows (v_j, 1) over the
+    rationals the floats are), and then how closely its weights are recovered from its computed outputs."""
     n = f.A.shape[-1]
-    if n > d_head + 1:
-        return {"n": n, "error": None, "ok": False,
-                "observed": f"n = {n} > d_head + 1 = {d_head + 1}: the values are affinely dependent in every head, "
-                            "so the output does not determine the weights"}
-    error, ranks = 0.0, []
+    error, ranks, condition = 0.0, [], 0.0
     for l, h in chosen:
-        try:
-            alpha, rank = affine_coordinates(f.V[l, h], f.Z[l, h])  # (n, n) read back from Z (n, d_head)
-        except VecmixError:  # affinely dependent: the rank says by how much
-            ranks.append(eliminate([[Fraction(float(x)) for x in v] + [1] for v in f.V[l, h]]).rank)
+        V = f.V[l, h]  # (n, d_head)
+        ranks.append(eliminate([[Fraction(float(x)) for x in v] + [1] for v in V]).rank)
+        if ranks[-1] < n:
             continue
-        ranks.append(rank)
+        singular = np.linalg.svd(np.hstack([V, np.ones((n, 1))]), compute_uv=False)  # of the lifted (n, d_head + 1)
+        condition = max(condition, float(singular[0] / singular[-1]))
+        alpha, _ = affine_coordinates(V, f.Z[l, h])  # (n, n): each query's weights solved from its output
         error = max(error, float(np.abs(alpha - f.A[l, h]).max()))
     full = all(r == n for r in ranks)
-    ok = full and error <= 1e-9
-    observed = (f"affine rank {n} in {'the' if len(chosen) == 1 else 'all'} {_count(len(chosen), 'head')}; largest difference from the model's weights "
+    every = "the" if len(chosen) == 1 else "all"
+    observed = (f"affine rank {n} (exact) in {every} {_count(len(chosen), 'head')}; condition number of [V 1] at "
+                f"most {condition:.2g}; largest difference between the weights solved from the outputs and the model's: "
                 f"{error_text(error, 1e-12)}" if full else
-                f"affine rank below {n} in {sum(r < n for r in ranks)} of {len(chosen)} heads")
-    return {"n": n, "error": error, "ok": ok, "observed": observed}
+                f"n = {n} > d_head + 1 = {d_head + 1}: affine rank {max(ranks)} < {n} (exact) in "
+                f"{sum(r < n for r in ranks)} of {len(chosen)} heads, so the output does not determine the weights")
+    return {"n": n, "error": error, "ok": full and error <= 1e-9, "observed": observed}
 
 
 def _family(f, chosen):
-    """For every chosen head of the last sentence: the exact directions c (V^T c = 0, sum c = 0), and for the first
-    query a second nonnegative weighting alpha + t c with the same output."""
+    """For every chosen head of the last sentence: the exact directions c (V^T c = 0, sum c = 0), and for its first
+    query the nonnegative weighting alpha + t c, at the end of its interval of t, that moves the most weight."""
     n = f.A.shape[-1]
-    dimensions, found = [], 0
+    dimensions, found, moved = [], 0, []
     for l, h in chosen:
         V = [[Fraction(float(x)) for x in v] for v in f.V[l, h]]  # (n, d_head), the floats' exact values
         E = eliminate([row + [1] for row in V])  # rows (v_j, 1): its null space is {c: V^T c = 0, sum c = 0}
         dimensions.append(len(E.null_space))
-        if not E.null_space:
+        alpha = [Fraction(float(a)) for a in f.A[l, h, 0]]  # the first query's weights, exactly
+        best = None
+        for direction in E.null_space:
+            c = [Fraction(int(x.p), int(x.q)) for x in direction]
+            for t in (min((-a / x for a, x in zip(alpha, c) if x < 0), default=None),  # alpha + t c >= 0 up to here
+                      max((-a / x for a, x in zip(alpha, c) if x > 0), default=None)):  # and down to here
+                if t is not None and (best is None or abs(t) * sum(map(abs, c)) > best[0]):
+                    best = (abs(t) * sum(map(abs, c)), c, t)
+        if best is None:
             continue
-        c = [Fraction(int(x.p), int(x.q)) for x in E.null_space[0]]
+        _, c, t = best
         scale = math.lcm(*(x.denominator for row in V for x in row), *(x.denominator for x in c))
         V_int = [[int(x * scale) for x in row] for row in V]  # (n, d_head) integers: scale * V
         c_int = [int(x * scale) for x in c]  # scale * c
         same = all(sum(x * v[i] for x, v in zip(c_int, V_int)) == 0 for i in range(len(V_int[0])))  # V^T c = 0
-        alpha = [Fraction(float(a)) for a in f.A[l, h, 0]]  # the first query's weights, exactly
-        up = min((-a / x for a, x in zip(alpha, c) if x < 0), default=None)  # alpha + t c >= 0 for t in [down, up]
-        t = up / 2 if up is not None else Fraction(1)
         other = [a + t * x for a, x in zip(alpha, c)]
-        if same and sum(c) == 0 and t != 0 and min(other) >= 0 and other != alpha:
+        if same and sum(c) == 0 and min(other) >= 0 and other != alpha:
             found += 1
+            moved.append(float(best[0]) / 2)  # half the L1 distance: the share of the weight that moved
     ok = n > 0 and all(d > 0 for d in dimensions) and found == len(chosen)
-    observed = (f"n = {n}: families of dimension {min(dimensions)}..{max(dimensions)}; a second nonnegative "
-                f"weighting with the same output in {found} of {len(chosen)} heads" if max(dimensions) else
+    sizes = f"{min(dimensions)}" if min(dimensions) == max(dimensions) else f"{min(dimensions)} to {max(dimensions)}"
+    observed = (f"n = {n}, so a family of dimension {sizes} in each head; another nonnegative weighting with the same "
+                f"output in {found} of {len(chosen)} heads, moving up to {decimal(max(moved), 3)} of the first query's "
+                f"weight (median {decimal(float(np.median(moved)), 3)})" if found else
                 f"n = {n}: the values are affinely independent in every head, so no other weighting gives the "
                 "same output")
-    return {"dimensions": dimensions, "found": found, "ok": ok, "observed": observed}
+    return {"dimensions": dimensions, "found": found, "moved": moved, "ok": ok, "observed": observed}
 
 
 def _contributions(encoder, f):
@@ -320,7 +336,7 @@ def _value_side(encoder, runs, chosen):
     return {"differ": differ, "rows": rows}
 
 
-def _sections(encoder, texts, layers, heads, mixtures, bias, shift, read, family, sides, shown, dropped):
+def _sections(encoder, texts, layers, heads, mixtures, bias, shift, read, family, sides, shown, picked, dropped):
     L, H, d_head = len(encoder.layers), encoder.heads, encoder.d_head
     d_model, d_ff = encoder.word.shape[1], encoder.layers[0].W_1.shape[1]
     which = (f"layer {layers[0] + 1}" if len(layers) == 1 else f"all {L} layers") + ", " + (
@@ -328,7 +344,9 @@ def _sections(encoder, texts, layers, heads, mixtures, bias, shift, read, family
     sentences = table(["sentence", "tokens", "n"], [[i + 1, " ".join(f"`{t}`" for t in tokens), len(ids)]
                                                     for i, (ids, tokens) in enumerate(texts)])
     n_first, n_last = len(texts[0][0]), len(texts[-1][0])
-    shown_text = ", ".join(f"L{l + 1} H{h + 1}" for l, h in shown)
+    shown_text = ", ".join(f"L{l + 1} H{h + 1} ({decimal(gap, 2)})" for l, h, gap in shown)
+    which_heads = (f"for each layer, the head whose weights and contribution shares differ most: {shown_text}"
+                   if picked else f"heads {shown_text}")
     return [
         "## The model\n\n"
         f"all-MiniLM-L6-v2 is a BERT encoder with {L} layers of {H} heads, d_model = {d_model}, "
@@ -338,18 +356,19 @@ def _sections(encoder, texts, layers, heads, mixtures, bias, shift, read, family
         + sentences + "\n",
         "## One layer, in the notation of the source pages\n\n"
         "With X the layer's input (one row per token), head h has its own projections and biases:\n"
-        + display(r"Q_h = X W_Q^h + b_Q^h, \qquad K_h = X W_K^h + b_K^h, \qquad V_h = X W_V^h + b_V^h",
-                  r"A_h = \mathrm{softmax}\left(Q_h K_h^{\top} / \sqrt{d_{head}}\right), \qquad Z_h = A_h V_h")
+        + display(r"Q_h = X W_Q^h + b_Q^h, \qquad K_h = X W_K^h + b_K^h, \qquad V_h = X W_V^h + b_V^h")
+        + display(r"A_h = \mathrm{softmax}\left(Q_h K_h^{\top} / \sqrt{d_{head}}\right), \qquad Z_h = A_h V_h")
         + "\nThe heads' outputs are joined and mapped back, then the residual, LayerNorm and the GELU "
         "feed-forward network follow:\n"
-        + display(r"Y = [Z_1 \; \cdots \; Z_H] W_O + b_O = \sum_h Z_h W_O^h + b_O",
-                  r"X' = \mathrm{LN}(X + Y), \qquad X'' = \mathrm{LN}\left(X' + \mathrm{GELU}(X' W_1 + b_1) W_2 + "
+        + display(r"Y = [Z_1 \; \cdots \; Z_H] W_O + b_O = \sum_h Z_h W_O^h + b_O")
+        + display(r"X' = \mathrm{LN}(X + Y), \qquad X'' = \mathrm{LN}\left(X' + \mathrm{GELU}(X' W_1 + b_1) W_2 + "
                   r"b_2\right)")
         + "\nEach row of $Z_h$ is $z_i = \\sum_j \\alpha_{ij} v_j$ with weights that are positive and sum to 1, so "
         "it lies in the convex hull of the head's own values $v_j$, the bias $b_V^h$ included. "
         f"Over {mixtures['heads']} heads and {len(texts)} sentences the smallest weight is "
-        f"{mixtures['min']:.2e}, the row sums are 1 within {error_text(mixtures['sum'])}, and the output vecmix's "
-        f"blocked softmax passes on equals $A_h V_h$ within {error_text(mixtures['gap'])}.\n",
+        f"{mixtures['min']:.1e}, the row sums differ from 1 by {error_text(mixtures['sum'])}, and the output the layer "
+        "passes on (computed by vecmix's default path, an online softmax over blocks of keys that never holds A) "
+        f"differs from $A_h V_h$ by {error_text(mixtures['gap'])}.\n",
         "## What the biases do\n\n"
         "The key bias adds the same number to every score of a query, and softmax ignores a shift shared by all "
         "the scores:\n"
@@ -358,31 +377,39 @@ def _sections(encoder, texts, layers, heads, mixtures, bias, shift, read, family
         + "\nThe query bias does not cancel: $(q + b_Q) \\cdot k_j - q \\cdot k_j = b_Q \\cdot k_j$ depends on "
         "the key. The value bias is added to every output, because the weights sum to 1:\n"
         + display(r"\sum_j \alpha_{ij} (v_j + b_V) = \sum_j \alpha_{ij} v_j + b_V")
-        + f"\nBoth identities are decided symbolically (SymPy). On the model, dropping the {dropped} bias "
+        + "\nBoth identities are decided symbolically (SymPy), on a generic instance whose every entry is a symbol "
+        f"(d = 2, three keys); the algebra is the same in any size. On the model, dropping the {dropped} bias "
         f"(smallest norm over the heads checked: {decimal(bias['norm'])}) moves the scores by up to "
         f"{decimal(bias['scores'])} and the weights by {error_text(bias['weights'])}; dropping $b_V$ moves every "
-        f"output by exactly $b_V$ within {error_text(shift['gap'])}.\n",
-        "## Reading the weights back (003)\n\n"
-        "003 reads the weights back from the output when the values are affinely independent: the lifted rows "
-        "$(v_j, 1)$ then have rank n, so $V^{\\top} c = z$ with $\\sum_j c_j = 1$ has one solution. A head's "
-        f"values live in $d_{{head}} = {d_head}$ dimensions, so this needs $n \\le {d_head + 1}$. The values are "
-        "floats, that is exact rationals with a power of two below; the rank is computed over the rationals, and "
-        "the weights are solved over the rationals from the output the layer computed (least squares on the "
-        "lifted system, since a computed z lies within rounding of the affine hull).\n\n"
+        f"output by $b_V$, to within {error_text(shift['gap'])}.\n",
+        "## Does the sum lose which tokens mattered? (003)\n\n"
+        "003's question: summing the weighted values, does the output still say which words mattered, or could two "
+        "different weightings give the same output? Both happen. When a head's values are affinely independent "
+        "(the lifted rows $(v_j, 1)$ have rank n), $V^{\\top} c = z$ with $\\sum_j c_j = 1$ has one solution, so the "
+        f"output determines the weights. The values live in $d_{{head}} = {d_head}$ dimensions, so this needs "
+        f"$n \\le {d_head + 1}$; beyond that, other weightings give the same output. The rank is exact: the values "
+        "are floats, that is rationals with a power of two below, and the rank is computed over the rationals. "
+        "The weights are then solved from the output the layer computed (least squares on the lifted system, "
+        "over the rationals); that output was rounded, so they come back within rounding, not exactly, and the "
+        "condition number of $[V \\; 1]$ says how much rounding can grow.\n\n"
         f"- Sentence 1 ($n = {n_first}$): {read['observed']}.\n"
-        f"- Sentence {len(texts)} ($n = {n_last}$): {family['observed']}. Each direction c of the family "
+        f"- Sentence {len(texts)}: {family['observed']}. Each direction c of the family "
         "satisfies $V^{\\top} c = 0$ and $\\sum_j c_j = 0$ exactly, so $\\alpha + t c$ gives the same output for "
         "every t, and stays a weighting for t in an interval around 0, because softmax's weights are all "
-        "positive.\n",
+        "positive; the weighting shown is at the end of that interval (one weight is 0 there), along the "
+        "direction that moves the most weight.\n",
         "## Weights against contributions\n\n"
-        "Attention viewers draw $\\alpha_{ij}$. What reaches the layer's output from token j is "
+        "Attention heatmaps, the usual way to look inside a transformer, draw $\\alpha_{ij}$ alone. What reaches the "
+        "layer's output from token j is "
         "$\\alpha_{ij} f(x_j)$ with $f(x_j) = v_j W_O^h$ (Kobayashi et al., 2020, §3), whose length is "
-        "$\\alpha_{ij} \\lVert f(x_j) \\rVert$: a large weight on a short vector contributes little. In "
-        f"{sides['differ']} of {sides['rows']} (head, query) rows the most-weighted token is not the largest "
-        "contributor.\n\n"
+        "$\\alpha_{ij} \\lVert f(x_j) \\rVert$: a large weight on a short vector contributes little. Of the "
+        f"{sides['rows']} (head, query) rows checked, {sides['differ']} have a most-weighted token that is not the "
+        "largest contributor.\n\n"
         + image("figures/contributions.svg", "weights beside contribution shares",
-                f"Figure 1. Sentence 1, heads {shown_text}: the weights α (blue) beside each contribution's share "
-                "of its row, ‖α f(x)‖ / Σ ‖α f(x)‖ (orange).")
+                f"Figure 1. Sentence 1, {which_heads} (in brackets: half the summed absolute difference between a "
+                "query's weights and its shares, averaged over the queries). Rows are queries, columns keys. Blue: the "
+                "weights α; orange: each contribution's share of its row, ‖α f(x)‖ / Σ ‖α f(x)‖; both scales run "
+                "from 0 to 1. Where the two maps differ, the weights misstate what each token contributes.")
         + "\n",
     ]
 

@@ -322,6 +322,13 @@ def _brackets_are_punctuation(original):
     return token_class
 
 
+def _cls_sep_swapped(original):
+    """[CLS] counted as [SEP] and [SEP] as [CLS] (ids 101 and 102 read the wrong way round)."""
+    def token_class(token):
+        return {"cls": "sep", "sep": "cls"}.get(original(token), original(token))
+    return token_class
+
+
 _FAULTS = [
     Fault("softmax-unnormalised", "vecmix.attention:_softmax", _softmax_unnormalised,
           "the numeric softmax forgets to divide by the sum of the exponentials"),
@@ -395,5 +402,7 @@ _FAULTS = [
     Fault("brackets-are-punctuation", "labs.catalogue.norm_analysis:token_class", _brackets_are_punctuation,
           "the norm analysis counts a token as punctuation when any of its characters is one, so [CLS] and [SEP] "
           "(brackets) count as punctuation (the lab's own classification, not vecmix)"),
+    Fault("cls-sep-swapped", "labs.catalogue.norm_analysis:token_class", _cls_sep_swapped,
+          "the norm analysis counts [CLS] as [SEP] and [SEP] as [CLS] (the lab's own classification, not vecmix)"),
 ]
 FAULTS = {f.name: f for f in _FAULTS}

@@ -254,37 +254,38 @@ def heatmaps(panels, suptitle=None):
 
 
 def paired_heatmaps(pairs, labels, left, right):
-    """Per head, two maps side by side (its weights, then the shares of its contributions), no values printed.
+    """Per head, two maps side by side (its weights, then the shares of its contributions), two heads a row.
 
     ``pairs`` is a list of (title, L, R) with L and R (n, n) in [0, 1]; ``labels`` name the n
     tokens (queries on the rows, keys on the columns); ``left`` and ``right`` name the two
-    kinds of map. Two or three heads fit a row of 8 inches; tokens are named on the first
-    map of each row and under the last row.
+    kinds of map. Both colour scales run from 0 to 1, each with its colour bar below.
 
-    >>> f = paired_heatmaps([("L1 H1", np.eye(3), np.eye(3))] * 4, ["a", "b", "c"], "weights", "contributions")
-    >>> len(f.axes), f.axes[0].get_title(), f.axes[1].get_title()
-    (8, 'L1 H1: weights', 'L1 H1: contributions')
+    >>> f = paired_heatmaps([("L1 H1", np.eye(3), np.eye(3))] * 3, ["a", "b", "c"], "weights", "contributions")
+    >>> f.axes[0].get_title(), f.axes[1].get_title(), len(f.axes)  # 6 maps and 2 colour bars
+    ('L1 H1: weights', 'L1 H1: contributions', 8)
     """
     n = len(labels)
-    per_row = 3 if n <= 12 else 2
-    rows = -(-len(pairs) // per_row)
-    side = (MAX_WIDTH - 0.9) / (2 * per_row) - 0.12  # inches per map
-    fig = new_figure((MAX_WIDTH, 0.9 + rows * (side + 0.45)), layout="constrained")
+    per_row, rows = min(2, len(pairs)), -(-len(pairs) // 2)
+    side = min(1.9, (MAX_WIDTH - 1.2) / (2 * per_row) - 0.15)  # inches per map
+    fig = new_figure((min(MAX_WIDTH, 1.2 + 2 * per_row * (side + 0.15)), 1.3 + rows * (side + 0.55)),
+                     layout="constrained")
     axes = fig.subplots(rows, 2 * per_row, squeeze=False)
     for ax in axes.ravel()[2 * len(pairs):]:
         ax.remove()
     size = 7 if n <= 12 else 5
+    images = {}
     for k, (title, L, R) in enumerate(pairs):
         r, c = divmod(k, per_row)
         for ax, M, kind, color in ((axes[r, 2 * c], L, left, "Blues"), (axes[r, 2 * c + 1], R, right, "Oranges")):
-            ax.imshow(np.asarray(M, dtype=float), cmap=color, vmin=0.0, vmax=1.0, aspect="equal")
-            ax.set_title(f"{title}: {kind}", fontsize=7)
-            first, last = c == 0 and ax is axes[r, 0], k + per_row >= len(pairs)
-            ax.set_yticks(range(n), labels if first else [], fontsize=size)
-            ax.set_xticks(range(n), labels if last else [], rotation=90, fontsize=size)
+            images[kind] = ax.imshow(np.asarray(M, dtype=float), cmap=color, vmin=0.0, vmax=1.0, aspect="equal")
+            ax.set_title(f"{title}: {kind}", fontsize=8)
+            ax.set_yticks(range(n), labels if ax is axes[r, 0] else [], fontsize=size)
+            ax.set_xticks(range(n), labels, rotation=90, fontsize=size)
             ax.tick_params(length=0)
+    used = [ax for ax in axes.ravel()[:2 * len(pairs)]]
+    for kind, image in reversed(images.items()):  # stacked upwards from the bottom: the left map's bar on top
+        fig.colorbar(image, ax=used, orientation="horizontal", fraction=0.04, aspect=40, label=kind, shrink=0.45)
     fig.supylabel("query", fontsize=9)
-    fig.supxlabel("key", fontsize=9)
     return fig
 
 
@@ -351,19 +352,31 @@ def weights_figure(alpha, Vp, zp):
     return fig
 
 
-def line_panels(x, panels, xlabel, log_x=False, xticks=None):
+def line_panels(x, panels, xlabel, log_x=False, xticks=None, titles=None, ylims=None, guides=None):
     """Curves against a swept variable: one panel per (ylabel, {series name: values}), two panels a row.
 
     Each series has its own colour, line style and marker, later series drawn over earlier ones,
     so a series that lies under another (a row of zeros, say) still shows. ``xticks`` names the
-    x positions. Panels with the same series share one legend below them.
+    x positions. Panels with the same series share one legend below them. Optional, one entry
+    per panel: ``titles``, ``ylims`` ((low, high) or None) and ``guides`` (y values drawn as
+    grey dashed lines: a threshold, a reference).
 
     >>> f = line_panels([1, 4, 16], [("max weight", {"scaled": [0.5, 0.5, 0.6]})], "d_k", log_x=True)
     >>> f.axes[0].get_xlabel()
     'd_k'
+    >>> f = line_panels([1, 2], [("share", {"a": [0.2, 0.3]})], "layer", titles=["(a) shares"], ylims=[(0, 1)],
+    ...                 guides=[[0.5]])
+    >>> f.axes[0].get_title(), tuple(map(float, f.axes[0].get_ylim()))
+    ('(a) shares', (0.0, 1.0))
     """
     fig, axes = _panel_grid(len(panels))
-    for ax, (ylabel, series) in zip(axes, panels):
+    for k, (ax, (ylabel, series)) in enumerate(zip(axes, panels)):
+        for y in (guides[k] if guides else None) or ():
+            ax.axhline(y, color="#999999", lw=1.0, linestyle="--", zorder=1)
+        if titles:
+            ax.set_title(titles[k], fontsize=10)
+        if ylims and ylims[k]:
+            ax.set_ylim(*ylims[k])
         _series(ax, x, series)
         if log_x:
             ax.set_xscale("log", base=2)

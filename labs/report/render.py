@@ -68,7 +68,8 @@ def render_markdown(result, command, env):
         "",
         *(["### How each check can fail", "",
            "Every check above could have come out the other way. These inputs (or, for an identity that holds "
-           "for every input, this fault in the implementation) make it say \"not reproduced\"; "
+           "for every input, this fault in the implementation) make it say \"not reproduced\""
+           + ("" if result.reproduced else " (or, for a claim not reproduced here, \"reproduced\")") + "; "
            f"`python -m labs.falsify lab={result.lab}` runs them all.", "", *counters, ""] if counters else []),
         "## Deviations from the source",
         "",
