@@ -39,25 +39,28 @@ def compose_paper(paper):
 
 
 def lab_claims(labs, reports):
-    """{lab: {claim id: verdict}} from each lab's default report under ``reports`` (run first where it is missing)."""
-    out = {}
+    """({lab: {claim id: verdict}}, {lab: the command its report records}) from each lab's report under ``reports``
+    (run first, in its default config, where it is missing)."""
+    out, commands = {}, {}
     for lab in labs:
         path = Path(reports) / lab / "results.json"
         if not path.exists():
             reproduce(compose_lab(lab), Path(reports) / lab)
         try:
-            out[lab] = {c["id"]: c["verdict"] for c in json.loads(path.read_text())["claims"]}
+            doc = json.loads(path.read_text())
+            out[lab] = {c["id"]: c["verdict"] for c in doc["claims"]}
+            commands[lab] = doc.get("command")
         except (ValueError, KeyError, TypeError) as exc:
             raise VecmixError(f"{path} is not a vecmix run's file ({type(exc).__name__}: {exc}); run "
                               f"python -m labs.reproduce lab={lab} again") from exc
-    return out
+    return out, commands
 
 
 def verdicts(paper, reports):
     """(rows of checked claims, rows of claims not reproduced at lab scale, counts of each verdict kind)."""
     missing = [c["lab"] for c in paper["claims"] if c.get("lab") is not None and c["lab"] not in LABS]
     checked = [c for c in paper["claims"] if c.get("lab") in LABS]
-    results = lab_claims(sorted({c["lab"] for c in checked}), reports)
+    results, commands = lab_claims(sorted({c["lab"] for c in checked}), reports)
     rows, counts = [], dict.fromkeys(KINDS, 0)
     for claim in checked:
         found = results[claim["lab"]]
@@ -65,7 +68,8 @@ def verdicts(paper, reports):
         unknown = [i for i in ids if i not in found]
         if unknown:
             raise VecmixError(f"the claim of {paper['name']} in {claim['section']} names the check {unknown[0]!r}, "
-                              f"which lab {claim['lab']} does not report; its claims are: {', '.join(found)}")
+                              f"which lab {claim['lab']} does not report; its claims are: {', '.join(found)} (a report "
+                              f"older than the lab: run python -m labs.reproduce lab={claim['lab']} again)")
         held = sum(found[i] == "reproduced" for i in ids)
         kind = KINDS[0] if held == len(ids) else KINDS[1]
         counts[kind] += 1
@@ -76,7 +80,9 @@ def verdicts(paper, reports):
     elsewhere = [[c["section"], c["statement"], c["not_reproduced"]] for c in paper["claims"]
                  if c.get("lab") is None and c.get("not_reproduced")]
     counts[KINDS[2]] = len(elsewhere)
-    return rows, elsewhere, counts, missing
+    other = [f"`{lab}` ({commands[lab]})" for lab in sorted(commands)
+             if commands[lab] != f"python -m labs.reproduce lab={lab}"]
+    return rows, elsewhere, counts, missing, other
 
 
 def render(paper, reports):
@@ -86,7 +92,7 @@ def render(paper, reports):
     >>> text.splitlines()[5], "| 3.2.1, footnote 4 |" in text
     ('# Reading report: Attention Is All You Need', True)
     """
-    rows, elsewhere, counts, missing = verdicts(paper, reports)
+    rows, elsewhere, counts, missing, other = verdicts(paper, reports)
     bullets = lambda items: "\n".join(f"- {item}" for item in items)  # noqa: E731
     tally = "; ".join(f"{n} {kind}" for kind, n in counts.items())
     parts = [
@@ -105,6 +111,8 @@ def render(paper, reports):
         "the claims of the linked lab's report, each with a counter-case that shows it can fail "
         "(`python -m labs.falsify`).", "",
         table(["section", "claim", "checked by", "checks", "verdict"], rows), "",
+        *([f"These verdicts come from lab reports run with other settings than their default configs: "
+           f"{'; '.join(other)}.", ""] if other else []),
     ]
     if elsewhere:
         parts += ["### Not reproduced at lab scale", "",

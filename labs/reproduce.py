@@ -54,6 +54,21 @@ def compose_config(name, overrides=()):
         return compose(config_name=name, overrides=list(overrides))
 
 
+def shell_word(word):
+    """``word`` quoted for a POSIX shell; a word with unprintable characters (ESC, a right-to-left mark) in bash's
+    $'...' form, with those characters escaped, so that the command recorded in a report is exact and readable.
+
+    >>> print(shell_word("lab.d_k=2"), shell_word("lab.sentences=[it's]"), shell_word("a\x1bb"))
+    lab.d_k=2 'lab.sentences=[it'"'"'s]' $'a\\x1bb'
+    """
+    if word.isprintable():
+        return shlex.quote(word)
+    escaped = "".join(c if c.isprintable() and c not in "\\'" else "\\" + c if c in "\\'" else
+                      f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}" if ord(c) < 0x10000 else
+                      f"\\U{ord(c):08x}" for c in word)
+    return f"$'{escaped}'"
+
+
 def build(cfg, overrides=(), env=None):
     """Run the lab that ``cfg`` names; return ({relative path: bytes} of its report folder, LabResult).
 
@@ -72,7 +87,7 @@ def build(cfg, overrides=(), env=None):
     result = lab.run(OmegaConf.to_container(cfg.lab, resolve=True))
     result.counter_cases = lab.COUNTER_CASES
     task = task_overrides(name, overrides)
-    command = " ".join(shlex.quote(w) for w in ["python", "-m", "labs.reproduce", *task])
+    command = " ".join(shell_word(w) for w in ["python", "-m", "labs.reproduce", *task])
     env = env or environment()
     files = {
         "report.md": render_markdown(result, command, env).encode(),

@@ -10,6 +10,7 @@ the failures; a killed writer's leftovers are removed by the next run.
 
 import contextlib
 import dataclasses
+import importlib.util
 import io
 import os
 import shutil
@@ -188,6 +189,23 @@ HOSTILE_CASES = [  # (name, module, command line, what the one line must contain
     ("timed size too large", reproduce, ["lab=cost_per_layer", "lab.measure=true", "lab.ns=[64,100000]"],
      "lab.ns[1] = 100000 is too large for this lab: at most 8192"),
     ("efficient d too large", reproduce, ["lab=efficient_variants", "lab.d=1024"], "lab.d = 1024 is too large"),
+    ("claim check a list", read, ["paper=attention_is_not_only_a_weight", "paper.claims.0.checks=[[decomposition]]"],
+     "paper.claims[0].checks[0] = ['decomposition'] must be a claim id"),
+    ("claim lab unknown", read, ["paper.claims.0.lab=maskng"], "paper.claims[0].lab = 'maskng' is not a lab (did you "
+                                                                "mean masking?)"),
+    ("reproduced_by unknown", read, ["paper.reproduced_by=nope"], "paper.reproduced_by = 'nope' is not a lab"),
+    ("claim key added", read, ["+paper.claims.0.extra=1"], "paper.claims[0].extra is not a config key"),
+    ("no claims", read, ["paper.claims=[]"], "paper.claims is empty"),
+    ("empty statement", read, ["paper.claims.0.statement=''"], "paper.claims[0].statement is empty"),
+    ("lab and reason", read, ["+paper.claims.0.not_reproduced=data"], "paper.claims[0] needs exactly one of lab"),
+    ("typed [SEP]", reproduce, ["lab=norm_analysis", "lab.sentences=['a [SEP] b, c.']"],
+     "lab.sentences[0] contains [SEP], which the tokenizer reads as the special token"),
+    ("no punctuation", reproduce, ["lab=norm_analysis", "lab.sentences=['i love sushi']"],
+     "lab.sentences hold no punctuation token"),
+    ("layer twice", reproduce, ["lab=norm_analysis", "lab.layers=[2,2]"], "lab.layers names layer 2 twice"),
+    ("17 sentences", reproduce, ["lab=pretrained_heads", "lab.sentences=[" + ",".join(["a b."] * 17) + "]"],
+     "lab.sentences has 17 sentences; at most 16"),
+    ("head 13", reproduce, ["lab=pretrained_heads", "lab.head=13"], "lab.head = 13 is too large for this lab"),
 ]
 
 
@@ -347,3 +365,17 @@ def test_memory_is_checked_against_what_this_machine_has(monkeypatch):
                                           r"memory, and this machine has 977 KiB available: lower lab.trials or "
                                           r"lab.n_keys$"):
         LABS["scaling"].run({**reproduce.compose_lab("scaling").lab})
+
+
+def test_quoted_text_is_text_and_the_recorded_command_is_printable(tmp_path):
+    """A sentence may say 1e-400 (the underflow check reads numbers, not text), and a sentence with a right-to-left
+    override or an escape byte is recorded in the report as bash's $'...' word, exact and printable."""
+    if importlib.util.find_spec("all_minilm_l6_v2") is None:
+        pytest.skip("needs the [model] extra")
+    sentence = "the value 1e-400 is small \u202e\x1b[31m, indeed."
+    code, err, out = command("lab=pretrained_heads", "lab.layer=1", "lab.head=1", f"lab.sentences=['{sentence}']",
+                             f"hydra.run.dir={tmp_path / 'r'}")
+    assert code in (0, None), err
+    report = (tmp_path / "r" / "report.md").read_text()
+    line = report.split("```bash\n")[-1].split("\n")[0]
+    assert line.isprintable() and "$'lab.sentences=[\\'the value 1e-400 is small \\u202e\\x1b[31m, indeed.\\']'" in line

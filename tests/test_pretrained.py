@@ -14,7 +14,8 @@ from labs.reproduce import build, compose_lab
 from vecmix import VecmixError, affine_coordinates
 from vecmix.encoder import Encoder, EncoderLayer, encode, gelu, layer_norm, value_norms
 
-pytest.importorskip("all_minilm_l6_v2", reason="needs the [model] extra: pip install -e '.[model]'")
+if importlib.util.find_spec("all_minilm_l6_v2") is None:  # found, not imported: the package prints when imported
+    pytest.skip("needs the [model] extra: pip install -e '.[model]'", allow_module_level=True)
 
 SENTENCES = ["i love sushi",
              "When the train finally arrived, two hours late, the tired passengers (who had waited in the cold "

@@ -15,7 +15,7 @@ from .attention import attention, softmax
 from .decide import exact_equal, exact_sign, is_nonnegative, is_zero, one_fraction
 from .errors import VecmixError
 from .exact import as_exact, exact_attention, exact_number, exact_scores, exact_softmax, exact_value, to_numeric
-from .hull import affine_coordinates, affine_solution_set, distance_to_span, in_hull
+from .hull import affine_coordinates, affine_dependencies, affine_rank, affine_solution_set, distance_to_span, in_hull
 from .multihead import exact_multihead_attention, multihead_attention
 from .span import Elimination, SolutionSet, eliminate, in_span, null_space, solution_set
 
@@ -26,6 +26,8 @@ __all__ = [
     "SolutionSet",
     "VecmixError",
     "affine_coordinates",
+    "affine_dependencies",
+    "affine_rank",
     "affine_solution_set",
     "as_exact",
     "attention",

@@ -5,7 +5,7 @@ in the convex hull of the values. Weights that sum to one but may be negative ma
 affine combination; every output of that kind lies in the affine hull.
 """
 
-from fractions import Fraction
+import math
 from itertools import combinations
 
 import numpy as np
@@ -19,7 +19,8 @@ from .decide import is_nonnegative, one_fraction
 from .exact import as_exact
 from .span import _numbers_only, eliminate, solution_set
 
-__all__ = ["affine_coordinates", "affine_solution_set", "distance_to_span", "in_hull"]
+__all__ = ["affine_coordinates", "affine_dependencies", "affine_rank", "affine_solution_set", "distance_to_span",
+           "in_hull"]
 
 MAX_SUBSETS = 20000  # the exact hull test enumerates bases; past this it refuses rather than crawl
 
@@ -42,17 +43,56 @@ def affine_solution_set(V, z):
     return solution_set(lifted, z.col_join(sp.Matrix([1])))
 
 
+def affine_rank(V):
+    """The exact rank of the lifted rows (v_i, 1) of float values V (n, d), read as the rationals they are: n
+    exactly when the values are affinely independent, so that weights summing to 1 are determined by their mixture.
+
+    >>> affine_rank(np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])), affine_rank(np.array([[0.0], [1.0], [2.0]]))
+    (3, 2)
+    """
+    V = _matrix("V", V)
+    ints, one = _dyadic(V)
+    return len(_linalg.rref(_linalg.matrix([[*row, one] for row in ints], V.shape[1] + 1))[2])
+
+
+def affine_dependencies(V):
+    """A basis of the exact affine dependencies of float values V (n, d): integer vectors c with V^T c = 0 and
+    sum(c) = 0. Adding any multiple of one to a weighting changes no output: alpha + t c mixes the values to the
+    same point, and stays a weighting while it stays nonnegative.
+
+    >>> affine_dependencies(np.array([[0.0], [1.0], [2.0]]))
+    [[1, -2, 1]]
+    >>> affine_dependencies(np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]))
+    []
+    """
+    V = _matrix("V", V)
+    ints, one = _dyadic(V)
+    n = V.shape[0]
+    lifted = _linalg.matrix([[*row, one] for row in ints], V.shape[1] + 1)  # (n, d + 1): rows 2^s (v_i, 1)
+    entry, den, pivots = _linalg.rref(lifted.transpose())  # (d + 1, n): c with lifted^T c = 0 is a dependency
+    basis = []
+    for f in (j for j in range(n) if j not in set(pivots)):  # c_f = den, c_p = -R[i, f]
+        c = [0] * n
+        c[f] = den
+        for i, p in enumerate(pivots):
+            c[p] = -entry(i, f)
+        g = math.gcd(*c)
+        basis.append([x // g for x in c])
+    return basis
+
+
 def affine_coordinates(V, Z):
-    """The weights that make each row of Z from the rows of V, read back exactly: (weights (k, n), affine rank).
+    """The weights that make each row of Z from the rows of V, solved over the rationals: (weights (k, n), rank).
 
     ``V`` (n, d) and ``Z`` (k, d) are floats, read as the exact rationals they are (a float
     is a fraction with a power of two below). The values are affinely independent when the
-    lifted rows (v_i, 1) have rank n; then the weights c with V^T c = z and sum(c) = 1 are
-    unique, and each row's c is found over the rationals by least squares on that lifted
-    system (a z computed in floating point lies within rounding of the affine hull, not in
-    it): (V V^T + 1 1^T) c = V z + 1, solved exactly and rounded once, at the end. The
-    values must have n <= d + 1 for this; otherwise, or when they are dependent, a
-    :class:`VecmixError` gives the rank, and :func:`affine_solution_set` gives the family.
+    lifted rows (v_i, 1) have rank n (:func:`affine_rank`); then the weights c with V^T c = z
+    and sum(c) = 1 are unique. A z computed in floating point lies within rounding of the
+    affine hull, not in it, so each row's c is the least-squares solution of that lifted
+    system, (V V^T + 1 1^T) c = V z + 1, solved exactly and rounded once at the end: the
+    weights come back within the rounding of z, times the conditioning of [V 1]. The values
+    must have n <= d + 1 for this; otherwise, or when they are dependent, a
+    :class:`VecmixError` gives the rank, and :func:`affine_dependencies` the family.
 
     >>> V = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
     >>> c, rank = affine_coordinates(V, np.array([[0.25, 0.5]]))
@@ -63,24 +103,37 @@ def affine_coordinates(V, Z):
     ...
     vecmix.errors.VecmixError: the 3 values have affine rank 2 < 3 (affinely dependent): other weights give the same z
     """
-    V, Z = real_array("V", V), real_array("Z", Z)
-    if V.ndim != 2 or Z.ndim != 2 or V.shape[1] != Z.shape[1]:
+    V, Z = _matrix("V", V), _matrix("Z", Z)
+    if V.shape[1] != Z.shape[1]:
         raise VecmixError(f"V (n, d) and Z (k, d) must be matrices of the same width, got shapes {V.shape} and "
                           f"{Z.shape}")
-    n, k = V.shape[0], Z.shape[0]
-    exact = [[Fraction(float(x)) for x in row] for row in (*V, *Z)]  # (n + k, d), the floats' exact values
-    s = max(f.denominator for row in exact for f in row).bit_length() - 1  # 2^s clears every denominator
-    ints = [[int(f * 2**s) for f in row] for row in exact]  # (n + k, d): 2^s V, then 2^s Z
-    Vi, Zi, one = ints[:n], ints[n:], 2**s
-    rank = len(_linalg.rref(_linalg.matrix([[*row, one] for row in Vi], V.shape[1] + 1))[2])  # rows (v_i, 1)
+    n = V.shape[0]
+    rank = affine_rank(V)
     if rank < n:
         raise VecmixError(f"the {n} values have affine rank {rank} < {n} (affinely dependent): other weights give "
                           "the same z")
+    ints, one = _dyadic(np.vstack([V, Z]))  # (n + k, d): 2^s V, then 2^s Z, one scale for both
+    Vi, Zi = ints[:n], ints[n:]
     dot = lambda a, b: sum(x * y for x, y in zip(a, b))  # noqa: E731
     G = [[dot(a, b) + one * one for b in Vi] for a in Vi]  # (n, n): 2^2s (V V^T + 1 1^T)
     R = [[dot(a, z) + one * one for z in Zi] for a in Vi]  # (n, k): 2^2s (V Z^T + 1 1^T)
     X = _linalg.solve_columns(G, R)  # (n, k) exact (p, q)
     return np.array([[p / q for p, q in row] for row in X]).T, rank  # (n, k) -> (k, n)
+
+
+def _matrix(name, x):
+    """x as a 2-D float array of finite numbers, or a VecmixError naming it."""
+    x = real_array(name, x)
+    if x.ndim != 2 or 0 in x.shape:
+        raise VecmixError(f"{name} must be a matrix (rows are vectors), got shape {x.shape}")
+    return x
+
+
+def _dyadic(M):
+    """(rows of ints, 2^s): the floats of M, each m 2^e, times the one power of two 2^s that makes all integers."""
+    ratios = [[float(x).as_integer_ratio() for x in row] for row in M]  # exact: the denominators are powers of 2
+    s = max(q for row in ratios for _, q in row).bit_length() - 1
+    return [[p << (s - (q.bit_length() - 1)) for p, q in row] for row in ratios], 1 << s
 
 
 def in_hull(V, z):

@@ -27,6 +27,8 @@ SHA256 = {
 }
 INSTALL = 'pip install -e ".[model]"'
 MAX_TOKENS = 64  # per sentence, [CLS] and [SEP] included: the labs' exact checks grow with n
+MAX_SENTENCES = 16  # per run: each sentence is a forward pass and its checks
+TYPED = ("[CLS]", "[SEP]", "[PAD]", "[MASK]")  # special tokens the tokenizer would also read out of the text
 
 
 def package_zip():
@@ -46,8 +48,11 @@ def load(path=None):
     """(encoder, tokenizer) from the model zip at ``path`` (default: the installed package's), after the hash check."""
     path = package_zip() if path is None else Path(path)
     files = read_verified(path)
-    from safetensors.numpy import load as load_tensors
-    from tokenizers import Tokenizer
+    try:
+        from safetensors.numpy import load as load_tensors
+        from tokenizers import Tokenizer
+    except ImportError as exc:  # installed but broken (a partial install, a wrong wheel)
+        raise VecmixError(f"cannot load safetensors or tokenizers ({exc}); reinstall them with {INSTALL}") from exc
 
     config = json.loads(files["config.json"])
     tensors = load_tensors(files["model.safetensors"])
@@ -99,10 +104,23 @@ def encoder_from(tensors, config):
                    config["layer_norm_eps"])
 
 
+def sentences(tokenizer, value, key="lab.sentences"):
+    """[(ids, tokens)] for a config's list of sentences, refused in one line when empty or too many."""
+    if not value:
+        raise VecmixError(f"{key} is empty: give at least one sentence")
+    if len(value) > MAX_SENTENCES:
+        raise VecmixError(f"{key} has {len(value)} sentences; at most {MAX_SENTENCES}")
+    return [tokenize(tokenizer, s, f"{key}[{i}]") for i, s in enumerate(value)]
+
+
 def tokenize(tokenizer, sentence, key):
     """(ids, tokens) of one sentence with [CLS] and [SEP]; ``key`` names the config entry in errors."""
     if not isinstance(sentence, str) or not sentence.strip():
         raise VecmixError(f"{key} = {sentence!r} must be a non-empty sentence")
+    typed = [t for t in TYPED if t in sentence]
+    if typed:
+        raise VecmixError(f"{key} contains {typed[0]}, which the tokenizer reads as the special token: write the "
+                          "sentence without it ([CLS] and [SEP] are added around every sentence)")
     encoding = tokenizer.encode(sentence)
     if len(encoding.ids) > MAX_TOKENS:
         raise VecmixError(f"{key} has {len(encoding.ids)} tokens ([CLS] and [SEP] included); at most {MAX_TOKENS}")

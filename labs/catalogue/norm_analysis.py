@@ -83,15 +83,22 @@ def run(params):
     """
     encoder, tokenizer = _minilm.load()
     L = len(encoder.layers)
-    if not params["sentences"]:
-        raise VecmixError("lab.sentences is empty: give at least one sentence")
-    texts = [_minilm.tokenize(tokenizer, s, f"lab.sentences[{i}]") for i, s in enumerate(params["sentences"])]
+    texts = _minilm.sentences(tokenizer, params["sentences"])
     chosen = params.get("layers")
     if chosen is not None and not chosen:
         raise VecmixError("lab.layers is empty: give layer numbers (1..6), or null for all")
-    layers = list(range(L)) if chosen is None else sorted({
+    layers = list(range(L)) if chosen is None else [
         read_positive_int(x, f"lab.layers[{k}]", maximum=L, reason=f"the model has {L} layers") - 1
-        for k, x in enumerate(chosen)})
+        for k, x in enumerate(chosen)]
+    if len(set(layers)) < len(layers):
+        twice = next(l for l in layers if layers.count(l) > 1)
+        raise VecmixError(f"lab.layers names layer {twice + 1} twice")
+    layers = sorted(layers)
+    kinds = {token_class(t) for _, tokens in texts for t in tokens}
+    absent = [NAMES[c] for c in CLASSES if c not in kinds]
+    if absent:
+        raise VecmixError(f"lab.sentences hold no {absent[0]} token: the claims compare [CLS], [SEP], punctuation "
+                          "and words, so the sentences need each (add a comma or a full stop)")
     W_O = [np.float64(layer.W_O) for layer in encoder.layers]
     b_O = [np.float64(layer.b_O) for layer in encoder.layers]
     per = {l: {"alpha": [], "norm": [], "kind": [], "head": [], "gap": 0.0, "rows": 0, "differ": 0} for l in layers}

@@ -18,7 +18,7 @@ import numpy as np
 import sympy as sp
 from omegaconf import MISSING
 
-from vecmix import VecmixError, affine_coordinates, attention, eliminate
+from vecmix import VecmixError, affine_coordinates, affine_dependencies, affine_rank, attention
 from vecmix.encoder import encode, project_heads, value_norms
 
 from ..claims import Claim, fault, inputs
@@ -71,10 +71,7 @@ def run(params):
     """
     encoder, tokenizer = _minilm.load()
     L, H, d_head = len(encoder.layers), encoder.heads, encoder.d_head
-    sentences = params["sentences"]
-    if not sentences:
-        raise VecmixError("lab.sentences is empty: give at least one sentence")
-    texts = [_minilm.tokenize(tokenizer, s, f"lab.sentences[{i}]") for i, s in enumerate(sentences)]
+    texts = _minilm.sentences(tokenizer, params["sentences"])
     layers = _pick(params.get("layer"), "lab.layer", L)
     heads = _pick(params.get("head"), "lab.head", H)
     dropped = params.get("dropped_bias", "key")
@@ -257,7 +254,7 @@ def _read_back(f, chosen, d_head):
     error, ranks, condition = 0.0, [], 0.0
     for l, h in chosen:
         V = f.V[l, h]  # (n, d_head)
-        ranks.append(eliminate([[Fraction(float(x)) for x in v] + [1] for v in V]).rank)
+        ranks.append(affine_rank(V))
         if ranks[-1] < n:
             continue
         singular = np.linalg.svd(np.hstack([V, np.ones((n, 1))]), compute_uv=False)  # of the lifted (n, d_head + 1)
@@ -280,13 +277,11 @@ def _family(f, chosen):
     n = f.A.shape[-1]
     dimensions, found, moved = [], 0, []
     for l, h in chosen:
-        V = [[Fraction(float(x)) for x in v] for v in f.V[l, h]]  # (n, d_head), the floats' exact values
-        E = eliminate([row + [1] for row in V])  # rows (v_j, 1): its null space is {c: V^T c = 0, sum c = 0}
-        dimensions.append(len(E.null_space))
+        basis = affine_dependencies(f.V[l, h])  # integer directions c, exactly
+        dimensions.append(len(basis))
         alpha = [Fraction(float(a)) for a in f.A[l, h, 0]]  # the first query's weights, exactly
         best = None
-        for direction in E.null_space:
-            c = [Fraction(int(x.p), int(x.q)) for x in direction]
+        for c in basis:
             for t in (min((-a / x for a, x in zip(alpha, c) if x < 0), default=None),  # alpha + t c >= 0 up to here
                       max((-a / x for a, x in zip(alpha, c) if x > 0), default=None)):  # and down to here
                 if t is not None and (best is None or abs(t) * sum(map(abs, c)) > best[0]):
@@ -294,10 +289,8 @@ def _family(f, chosen):
         if best is None:
             continue
         _, c, t = best
-        scale = math.lcm(*(x.denominator for row in V for x in row), *(x.denominator for x in c))
-        V_int = [[int(x * scale) for x in row] for row in V]  # (n, d_head) integers: scale * V
-        c_int = [int(x * scale) for x in c]  # scale * c
-        same = all(sum(x * v[i] for x, v in zip(c_int, V_int)) == 0 for i in range(len(V_int[0])))  # V^T c = 0
+        V = [[Fraction(float(x)) for x in v] for v in f.V[l, h]]  # (n, d_head), the floats' exact values
+        same = all(sum(x * v[k] for x, v in zip(c, V) if x) == 0 for k in range(len(V[0])))  # V^T c = 0, checked
         other = [a + t * x for a, x in zip(alpha, c)]
         if same and sum(c) == 0 and min(other) >= 0 and other != alpha:
             found += 1

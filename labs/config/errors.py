@@ -174,7 +174,8 @@ def _parse(text):
 
 def _check_numbers(text, key):
     """Refuse a number literal that float64 reads as 0 although it is not 0 (1e-400): it would change silently."""
-    for literal in _UNDERFLOW.findall(text.split("=", 1)[1] if "=" in text else ""):
+    value = re.sub(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"", "", text.split("=", 1)[1] if "=" in text else "")
+    for literal in _UNDERFLOW.findall(value):  # quoted strings are text (a sentence may say 1e-400)
         if float(literal) == 0 and re.search(r"[1-9]", literal.lower().split("e")[0]):
             raise VecmixError(f"{key}: {literal} is too small to be a float64 and would read as 0; write 0, or "
                               "a number of size at least 1e-100")

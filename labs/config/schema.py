@@ -145,7 +145,22 @@ def check_paper(cfg):
     if extra:
         raise VecmixError(f"paper.{extra[0]} is not a config key{suggest(str(extra[0]), fields, 'paper.')}; the "
                           f"keys of paper are: {', '.join('paper.' + f for f in fields)}")
+    if not cfg.paper.claims:
+        raise VecmixError("paper.claims is empty: a reading report needs at least one claim")
+    claim_fields = [f.name for f in dataclasses.fields(PaperClaim)]
     for i, claim in enumerate(cfg.paper.claims):
+        extra = [key for key in claim if key not in claim_fields]
+        if extra:
+            raise VecmixError(f"paper.claims[{i}].{extra[0]} is not a config key"
+                              f"{suggest(str(extra[0]), claim_fields, f'paper.claims[{i}].')}; the keys of a claim "
+                              f"are: {', '.join(claim_fields)}")
+        for key in ("section", "statement"):
+            if not isinstance(claim[key], str) or not claim[key].strip():
+                raise VecmixError(f"paper.claims[{i}].{key} is empty: every claim needs its {key}")
+        for k, check in enumerate(claim.checks):
+            if not isinstance(check, str) or not _BARE_NAME.fullmatch(check):
+                raise VecmixError(f"paper.claims[{i}].checks[{k}] = {_shown_value(check)} must be a claim id of "
+                                  "the lab (letters, digits, _ . -)")
         if (claim.lab is None) == (claim.not_reproduced is None):
             raise VecmixError(f"paper.claims[{i}] needs exactly one of lab (the lab that checks it) and "
                               "not_reproduced (why it is not reproduced at lab scale)")
@@ -158,6 +173,16 @@ def check_paper(cfg):
     for key, name in names:
         if not isinstance(name, str) or not _BARE_NAME.fullmatch(name) or name in (".", ".."):
             raise VecmixError(f"{key} = {name!r} must be a bare name (letters, digits, _ . -), not a path")
+        if key != "paper.name" and name not in LABS:
+            raise VecmixError(f"{key} = {name!r} is not a lab{suggest(name, list(LABS))}; the labs are: "
+                              f"{', '.join(LABS)}")
+
+
+def _shown_value(value):
+    """A config value as a user wrote it: a list or mapping as plain data, not OmegaConf's container."""
+    if OmegaConf.is_config(value):
+        value = OmegaConf.to_container(value)
+    return repr(value)
 
 
 def check_hydra_additions(cfg):
