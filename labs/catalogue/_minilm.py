@@ -15,6 +15,8 @@ import zipfile
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
 from vecmix import VecmixError
 from vecmix.encoder import Encoder, EncoderLayer
 
@@ -82,11 +84,12 @@ def read_verified(path):
 
 
 def encoder_from(tensors, config):
-    """A :class:`vecmix.encoder.Encoder` from BERT's tensors.
+    """A :class:`vecmix.encoder.Encoder` from BERT's tensors, in float64 (the word embeddings stay float32: a
+    forward pass converts the rows it uses).
 
     PyTorch's Linear stores W as (out, in) and computes x W^T + b; the encoder takes x W + b, so W is transposed here.
     """
-    t = lambda name: tensors[name]  # noqa: E731
+    t = lambda name: tensors[name].astype(np.float64)  # noqa: E731  (once here, not at every forward pass)
     layers = []
     for i in range(config["num_hidden_layers"]):
         p = f"encoder.layer.{i}."
@@ -98,7 +101,7 @@ def encoder_from(tensors, config):
         norm = lambda name: (t(p + name + ".weight"), t(p + name + ".bias"))  # noqa: E731  (gamma, beta)
         layers.append(EncoderLayer(W_Q, b_Q, W_K, b_K, W_V, b_V, W_O, b_O, *norm("attention.output.LayerNorm"),
                                    W_1, b_1, W_2, b_2, *norm("output.LayerNorm")))
-    return Encoder(t("embeddings.word_embeddings.weight"), t("embeddings.position_embeddings.weight"),
+    return Encoder(tensors["embeddings.word_embeddings.weight"], t("embeddings.position_embeddings.weight"),
                    t("embeddings.token_type_embeddings.weight"), t("embeddings.LayerNorm.weight"),
                    t("embeddings.LayerNorm.bias"), tuple(layers), config["num_attention_heads"],
                    config["layer_norm_eps"])
