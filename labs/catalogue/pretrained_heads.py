@@ -3,9 +3,10 @@
 all-MiniLM-L6-v2 (6 layers, 12 heads of size 32; the ``[model]`` extra) runs in numpy
 through vecmix (:mod:`vecmix.encoder`). For each head, Z_h = A_h V_h with V_h = X W_V^h + b_V^h:
 the output lies in the convex hull of the head's values, biases included. The lab checks
-what the biases do (b_K cancels in softmax, b_V is added to every output), reads the
-weights back from the outputs exactly where the values are affinely independent (003),
-shows the family of other weightings where they cannot be, and sets each weight beside the
+what the biases do (b_K cancels in softmax, b_V is added to every output), answers 003's
+question: where a head's values are affinely independent (exact rank) its output determines
+its weights, which are solved back from it to within rounding; where they cannot be, it
+shows the exact family of other weightings. It sets each weight beside the
 length of the contribution it scales (the value side, Kobayashi et al., 2020).
 """
 
@@ -389,8 +390,9 @@ def _sections(encoder, texts, layers, heads, mixtures, bias, shift, read, family
         f"- Sentence {len(texts)}: {family['observed']}. Each direction c of the family "
         "satisfies $V^{\\top} c = 0$ and $\\sum_j c_j = 0$ exactly, so $\\alpha + t c$ gives the same output for "
         "every t, and stays a weighting for t in an interval around 0, because softmax's weights are all "
-        "positive; the weighting shown is at the end of that interval (one weight is 0 there), along the "
-        "direction that moves the most weight.\n",
+        "positive. The weighting reported is at an end of that interval (one weight is 0 there), along the one "
+        "of the family's basis directions that moves the most weight; other directions, mixing the basis, can "
+        "move more.\n",
         "## Weights against contributions\n\n"
         "Attention heatmaps, the usual way to look inside a transformer, draw $\\alpha_{ij}$ alone. What reaches the "
         "layer's output from token j is "
@@ -425,5 +427,5 @@ EXERCISES = [
     Exercise(LAB, "largest_readable", "A head has d_head = 32. What is the largest number of tokens n for which "
              "its values can be affinely independent, so that the weights are read back from the output?",
              exact(33, "n"), "33", wrong={"32": "not right"},
-             hint="n points are affinely independent only if n <= d + 1.", source="003, the answer"),
+             hint="n points are affinely independent only if n <= d + 1.", source=SOURCE),
 ]
