@@ -20,7 +20,7 @@ from .exact import as_exact
 from .span import _numbers_only, eliminate, solution_set
 
 __all__ = ["affine_coordinates", "affine_dependencies", "affine_rank", "affine_solution_set", "distance_to_span",
-           "in_hull"]
+           "dyadic", "in_hull"]
 
 MAX_SUBSETS = 20000  # the exact hull test enumerates bases; past this it refuses rather than crawl
 
@@ -51,7 +51,7 @@ def affine_rank(V):
     (3, 2)
     """
     V = _matrix("V", V)
-    ints, one = _dyadic(V)
+    ints, one = dyadic(V)
     return len(_linalg.rref(_linalg.matrix([[*row, one] for row in ints], V.shape[1] + 1))[2])
 
 
@@ -66,7 +66,7 @@ def affine_dependencies(V):
     []
     """
     V = _matrix("V", V)
-    ints, one = _dyadic(V)
+    ints, one = dyadic(V)
     n = V.shape[0]
     lifted = _linalg.matrix([[*row, one] for row in ints], V.shape[1] + 1)  # (n, d + 1): rows 2^s (v_i, 1)
     entry, den, pivots = _linalg.rref(lifted.transpose())  # (d + 1, n): c with lifted^T c = 0 is a dependency
@@ -112,7 +112,7 @@ def affine_coordinates(V, Z):
     if rank < n:
         raise VecmixError(f"the {n} values have affine rank {rank} < {n} (affinely dependent): other weights give "
                           "the same z")
-    ints, one = _dyadic(np.vstack([V, Z]))  # (n + k, d): 2^s V, then 2^s Z, one scale for both
+    ints, one = dyadic(np.vstack([V, Z]))  # (n + k, d): 2^s V, then 2^s Z, one scale for both
     Vi, Zi = ints[:n], ints[n:]
     dot = lambda a, b: sum(x * y for x, y in zip(a, b))  # noqa: E731
     G = [[dot(a, b) + one * one for b in Vi] for a in Vi]  # (n, n): 2^2s (V V^T + 1 1^T)
@@ -129,8 +129,12 @@ def _matrix(name, x):
     return x
 
 
-def _dyadic(M):
-    """(rows of ints, 2^s): the floats of M, each m 2^e, times the one power of two 2^s that makes all integers."""
+def dyadic(M):
+    """(rows of ints, 2^s) with M = rows / 2^s exactly: every float is m 2^e, so one power of two clears them all.
+
+    >>> dyadic(np.array([[0.5, -3.0], [0.25, 0.0]]))
+    ([[2, -12], [1, 0]], 4)
+    """
     ratios = [[float(x).as_integer_ratio() for x in row] for row in M]  # exact: the denominators are powers of 2
     s = max(q for row in ratios for _, q in row).bit_length() - 1
     return [[p << (s - (q.bit_length() - 1)) for p, q in row] for row in ratios], 1 << s

@@ -21,6 +21,7 @@ from omegaconf import MISSING
 
 from vecmix import VecmixError, affine_coordinates, affine_dependencies, affine_rank, attention
 from vecmix.encoder import encode, project_heads, value_norms
+from vecmix.hull import dyadic
 
 from ..claims import Claim, fault, inputs
 from ..config.inputs import read_positive_int
@@ -290,8 +291,8 @@ def _family(f, chosen):
         if best is None:
             continue
         _, c, t = best
-        V = [[Fraction(float(x)) for x in v] for v in f.V[l, h]]  # (n, d_head), the floats' exact values
-        same = all(sum(x * v[k] for x, v in zip(c, V) if x) == 0 for k in range(len(V[0])))  # V^T c = 0, checked
+        V, _ = dyadic(f.V[l, h])  # (n, d_head): the floats' exact values, times one power of two
+        same = all(sum(x * v[k] for x, v in zip(c, V)) == 0 for k in range(len(V[0])))  # V^T c = 0, in integers
         other = [a + t * x for a, x in zip(alpha, c)]
         if same and sum(c) == 0 and min(other) >= 0 and other != alpha:
             found += 1
