@@ -281,22 +281,28 @@ def _family(f, chosen):
     for l, h in chosen:
         basis = affine_dependencies(f.V[l, h])  # integer directions c, exactly
         dimensions.append(len(basis))
-        alpha = [Fraction(float(a)) for a in f.A[l, h, 0]]  # the first query's weights, exactly
-        best = None
+        a = f.A[l, h, 0]  # (n,): the first query's weights
+        best = None  # (weight moved, c, j): alpha + t c >= 0 for t up to -alpha_j / c_j, chosen in floats
         for c in basis:
-            for t in (min((-a / x for a, x in zip(alpha, c) if x < 0), default=None),  # alpha + t c >= 0 up to here
-                      max((-a / x for a, x in zip(alpha, c) if x > 0), default=None)):  # and down to here
-                if t is not None and (best is None or abs(t) * sum(map(abs, c)) > best[0]):
-                    best = (abs(t) * sum(map(abs, c)), c, t)
+            shift = max(abs(x) for x in c).bit_length() - 52  # c scaled to floats, signs and ratios kept
+            c_float = np.array([x >> shift if shift > 0 else x for x in c], dtype=float)
+            for sign in (1, -1):  # t > 0 up to the first weight to reach 0, or t < 0 down to it
+                with np.errstate(divide="ignore"):  # entries with c_j = 0 never reach 0
+                    ends = np.where(sign * c_float < 0, -sign * a / c_float, np.inf)  # |t| at which weight j hits 0
+                j = int(np.argmin(ends))
+                if np.isfinite(ends[j]) and (best is None or ends[j] * np.abs(c_float).sum() > best[0]):
+                    best = (ends[j] * np.abs(c_float).sum(), c, j)
         if best is None:
             continue
-        _, c, t = best
+        _, c, j = best
+        alpha = [Fraction(float(x)) for x in a]  # exactly, from here on
+        t = -alpha[j] / c[j]
         V, _ = dyadic(f.V[l, h])  # (n, d_head): the floats' exact values, times one power of two
         same = all(sum(x * v[k] for x, v in zip(c, V)) == 0 for k in range(len(V[0])))  # V^T c = 0, in integers
         other = [a + t * x for a, x in zip(alpha, c)]
         if same and sum(c) == 0 and min(other) >= 0 and other != alpha:
             found += 1
-            moved.append(float(best[0]) / 2)  # half the L1 distance: the share of the weight that moved
+            moved.append(float(sum(abs(x - y) for x, y in zip(other, alpha))) / 2)  # the share of the weight moved
     ok = n > 0 and all(d > 0 for d in dimensions) and found == len(chosen)
     sizes = f"{min(dimensions)}" if min(dimensions) == max(dimensions) else f"{min(dimensions)} to {max(dimensions)}"
     observed = (f"n = {n}, so a family of dimension {sizes} in each head; another nonnegative weighting with the same "

@@ -37,6 +37,7 @@ def run_cli(main, group, options, prepare=None):
     of ``group``), and ``prepare(args, chosen)`` is called with what that returns before
     Hydra starts. Hydra composes the config once (:func:`one_composition`).
     """
+    saved = {name: os.environ.get(name) for name in (TRACE, "HYDRA_FULL_ERROR")}
     os.environ.setdefault(TRACE, os.environ.get("HYDRA_FULL_ERROR", "0"))
     os.environ["HYDRA_FULL_ERROR"] = "1"
     warnings.filterwarnings("ignore", module="omegaconf")  # ${oc.deprecated:...} warns; its error is worded below
@@ -49,6 +50,12 @@ def run_cli(main, group, options, prepare=None):
     except Exception as exc:
         exit_if_user_error(exc)
         raise
+    finally:  # a caller in the same process (a test, a notebook) gets its environment back
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def run_command(cli):
