@@ -33,6 +33,8 @@ NON_DEFAULT = {
     "efficient_variants": ["lab.n=7", "lab.d=3", "lab.window=1", "lab.block_size=2", "lab.seed=5"],
     "cost_per_layer": ["lab.d=64", "lab.n=16", "lab.measure=true", "lab.ns=[8,16]", "lab.ds=[4,8]", "lab.repeats=1"],
     "pretrained_heads": ["lab.layer=6", "lab.dropped_bias=key"],
+    "training_schedule": ["lab.d_model=256", "lab.warmup_steps=100", "lab.steps=[1,50,400]", "lab.smoothing=1/4",
+                          "lab.vocabulary=10"],
     "norm_analysis": ["lab.layers=[4,5,6]", "lab.sentences=['The cat sat on the mat, and the dog slept by the door.',"
                       "'She bought apples, oranges and bread at the market before noon.']"],
 }
@@ -54,6 +56,7 @@ BAD = {
     "cost_per_layer": (["lab.ns=[8]"], r"lab.ns = \[8\] needs at least two different sizes to fit a slope"),
     "pretrained_heads": (["lab.head=13"], r"lab.head = 13 is too large for this lab: at most 12 \(the model has 12\)"),
     "norm_analysis": (["lab.layers=[7]"], r"lab.layers\[0\] = 7 is too large for this lab: at most 6"),
+    "training_schedule": (["lab.smoothing=1"], r"lab.smoothing = 1 must lie in \[0, 1\)"),
 }
 
 

@@ -329,6 +329,27 @@ def _cls_sep_swapped(original):
     return token_class
 
 
+# --- the training lab's formulas (labs.catalogue.training_schedule) -------------------------
+
+def _schedule_exponent(which):
+    """The schedule with one exponent mistyped: warmup^-1 for warmup^-1.5, or step^-1 for step^-0.5."""
+    def make(original):
+        def learning_rate(s, d_model, warmup):
+            s, warmup = sp.sympify(s), sp.sympify(warmup)
+            fall = s ** (-1 if which == "decay" else sp.Rational(-1, 2))
+            rise = s * warmup ** (-1 if which == "warmup" else sp.Rational(-3, 2))
+            return d_model ** sp.Rational(-1, 2) * sp.Min(fall, rise)
+        return learning_rate
+    return make
+
+
+def _smoothing_keeps_the_one_hot(original):
+    """q = onehot + epsilon u: the smoothing adds the uniform part but forgets to take it from the true class."""
+    def smoothed_target(epsilon, K):
+        return 1 + epsilon / K, epsilon / K
+    return smoothed_target
+
+
 _FAULTS = [
     Fault("softmax-unnormalised", "vecmix.attention:_softmax", _softmax_unnormalised,
           "the numeric softmax forgets to divide by the sum of the exponentials"),
@@ -402,6 +423,13 @@ _FAULTS = [
     Fault("brackets-are-punctuation", "labs.catalogue.norm_analysis:token_class", _brackets_are_punctuation,
           "the norm analysis counts a token as punctuation when any of its characters is one, so [CLS] and [SEP] "
           "(brackets) count as punctuation (the lab's own classification, not vecmix)"),
+    Fault("schedule-warmup-exponent", "labs.catalogue.training_schedule:learning_rate", _schedule_exponent("warmup"),
+          "the training lab's schedule with warmup_steps^-1 for warmup_steps^-1.5 (the lab's own formula)"),
+    Fault("schedule-decay-exponent", "labs.catalogue.training_schedule:learning_rate", _schedule_exponent("decay"),
+          "the training lab's schedule with step^-1 for step^-0.5 (the lab's own formula)"),
+    Fault("smoothing-keeps-the-one-hot", "labs.catalogue.training_schedule:smoothed_target",
+          _smoothing_keeps_the_one_hot, "the training lab's smoothed target keeps the whole one-hot and adds "
+          "epsilon u to it (the lab's own formula)"),
     Fault("cls-sep-swapped", "labs.catalogue.norm_analysis:token_class", _cls_sep_swapped,
           "the norm analysis counts [CLS] as [SEP] and [SEP] as [CLS] (the lab's own classification, not vecmix)"),
 ]
