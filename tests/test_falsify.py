@@ -41,15 +41,17 @@ def defaults():
         return Fault(f"record {target}", target, make, "records calls")
 
     targets = sorted({f.target for f in FAULTS.values()})
-    out = {}
-    for lab, module in LABS.items():
-        params = OmegaConf.to_container(compose_lab(lab).lab, resolve=True)
-        seen = set()
-        with ExitStack() as stack:
-            for target in targets:
-                stack.enter_context(injected(recorder(target, seen)))
+    for lab in LABS:  # import every lab before the recorders go in, so that each lab module binds them
+        LABS[lab]
+    out, seen = {}, set()
+    with ExitStack() as stack:  # the recorders go in once (each injection scans every module), for every lab
+        for target in targets:
+            stack.enter_context(injected(recorder(target, seen)))
+        for lab, module in LABS.items():
+            params = OmegaConf.to_container(compose_lab(lab).lab, resolve=True)
+            seen.clear()
             claims = module.run(params).claims
-        out[lab] = (params, claims, seen)
+            out[lab] = (params, claims, set(seen))
     return out
 
 
