@@ -39,25 +39,23 @@ def compose_paper(paper):
 
 
 def lab_claims(labs, reports):
-    """({lab: {claim id: verdict}}, {lab: the command its report records}) from each lab's report under ``reports``
-    (run first, in its default config, where it is missing)."""
-    out, commands = {}, {}
+    """({lab: {claim id: verdict}}, {lab: the overrides its report was run with}) from each lab's report under
+    ``reports`` (run first, in its default config, where it is missing)."""
+    from .report.frame import load_results
+
     for lab in labs:
-        path = Path(reports) / lab / "results.json"
-        if not path.exists():
+        if not (Path(reports) / lab / "results.json").exists():
             reproduce(compose_lab(lab), Path(reports) / lab)
-        try:
-            doc = json.loads(path.read_text())
-            out[lab] = {c["id"]: c["verdict"] for c in doc["claims"]}
-            commands[lab] = doc.get("command")
-        except (ValueError, KeyError, TypeError) as exc:
-            raise VecmixError(f"{path} is not a vecmix run's file ({type(exc).__name__}: {exc}); run "
-                              f"python -m labs.reproduce lab={lab} again") from exc
-    return out, commands
+    frame = load_results(reports, recursive=False)
+    frame = frame[frame["run"].isin(labs)]
+    groups = dict(list(frame.groupby("run", sort=False)))
+    return ({lab: dict(zip(groups[lab]["claim"], groups[lab]["verdict"])) for lab in labs},
+            {lab: groups[lab]["overrides"].iloc[0] for lab in labs})
 
 
 def verdicts(paper, reports):
-    """(rows of checked claims, rows of claims not reproduced at lab scale, counts of each verdict kind)."""
+    """(rows of checked claims, rows of claims not reproduced at lab scale, counts of each verdict kind, labs named
+    but missing from the catalogue, labs whose reports were run with other settings than their defaults)."""
     missing = [c["lab"] for c in paper["claims"] if c.get("lab") is not None and c["lab"] not in LABS]
     checked = [c for c in paper["claims"] if c.get("lab") in LABS]
     results, commands = lab_claims(sorted({c["lab"] for c in checked}), reports)
@@ -80,8 +78,8 @@ def verdicts(paper, reports):
     elsewhere = [[c["section"], c["statement"], c["not_reproduced"]] for c in paper["claims"]
                  if c.get("lab") is None and c.get("not_reproduced")]
     counts[KINDS[2]] = len(elsewhere)
-    other = [f"`{lab}` ({commands[lab]})" for lab in sorted(commands)
-             if commands[lab] != f"python -m labs.reproduce lab={lab}"]
+    other = [f"`{lab}` (python -m labs.reproduce {commands[lab]})" for lab in sorted(commands)
+             if commands[lab] != f"lab={lab}"]
     return rows, elsewhere, counts, missing, other
 
 

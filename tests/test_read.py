@@ -46,8 +46,9 @@ def test_three_verdict_kinds_are_counted_separately(tmp_path):
     with its reason; the counts of the three kinds lead the table."""
     paper = OmegaConf.to_container(compose_paper("attention_is_all_you_need").paper)
     (tmp_path / "masking").mkdir()
-    (tmp_path / "masking" / "results.json").write_text(json.dumps({"claims": [
-        {"id": "a", "verdict": "reproduced"}, {"id": "b", "verdict": "not reproduced"}]}))
+    (tmp_path / "masking" / "results.json").write_text(json.dumps({
+        "lab": "masking", "command": "python -m labs.reproduce lab=masking", "values": {},
+        "claims": [{"id": "a", "verdict": "reproduced"}, {"id": "b", "verdict": "not reproduced"}]}))
     paper["claims"] = [{"section": "1", "statement": "first", "lab": "masking", "checks": ["a"]},
                        {"section": "2", "statement": "second", "lab": "masking", "checks": ["a", "b"]},
                        {"section": "3", "statement": "third", "lab": None, "checks": [],
@@ -66,7 +67,9 @@ def test_a_check_the_lab_does_not_report_is_named(tmp_path):
 
     paper = OmegaConf.to_container(compose_paper("attention_is_all_you_need").paper)
     (tmp_path / "masking").mkdir()
-    (tmp_path / "masking" / "results.json").write_text(json.dumps({"claims": [{"id": "a", "verdict": "reproduced"}]}))
+    (tmp_path / "masking" / "results.json").write_text(json.dumps({
+        "lab": "masking", "command": "python -m labs.reproduce lab=masking", "values": {},
+        "claims": [{"id": "a", "verdict": "reproduced"}]}))
     paper["claims"] = [{"section": "1", "statement": "first", "lab": "masking", "checks": ["nope"]}]
     with pytest.raises(VecmixError, match="names the check 'nope', which lab masking does not report; its claims "
                                           "are: a"):

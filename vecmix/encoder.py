@@ -74,6 +74,8 @@ class Forward:
 
     hidden: np.ndarray  # (L + 1, n, d_model): the embeddings, then each layer's output
     A: np.ndarray  # (L, H, n, n): each head's weights, rows sum to 1
+    Q: np.ndarray  # (L, H, n, d_head): each head's queries, b_Q included
+    K: np.ndarray  # (L, H, n, d_head): each head's keys, b_K included
     V: np.ndarray  # (L, H, n, d_head): each head's values, b_V included
     Z: np.ndarray  # (L, H, n, d_head): each head's outputs Z_h = A_h V_h
 
@@ -194,7 +196,7 @@ def encode(encoder, ids, type_ids=None):
     f64 = lambda a: np.asarray(a, dtype=np.float64)  # noqa: E731
     E = f64(encoder.word[ids]) + f64(encoder.position[:n]) + f64(encoder.token_type[type_ids])  # (n, d_model)
     X = layer_norm(E, f64(encoder.gamma), f64(encoder.beta), encoder.eps)
-    hidden, As, Vs, Zs = [X], [], [], []
+    hidden, As, Qs, Ks, Vs, Zs = [X], [], [], [], [], []
     for layer in encoder.layers:
         w = {name: f64(getattr(layer, name)) for name in EncoderLayer.__dataclass_fields__}
         Q, K, V = (project_heads(X, w[f"W_{x}"], w[f"b_{x}"], encoder.heads) for x in "QKV")  # (H, n, d_head) each
@@ -204,8 +206,9 @@ def encode(encoder, ids, type_ids=None):
         X = layer_norm(X + concat @ w["W_O"] + w["b_O"], w["gamma_1"], w["beta_1"], encoder.eps)  # (n, d_model)
         F = gelu(X @ w["W_1"] + w["b_1"]) @ w["W_2"] + w["b_2"]  # (n, d_ff) @ (d_ff, d_model) -> (n, d_model)
         X = layer_norm(X + F, w["gamma_2"], w["beta_2"], encoder.eps)
-        hidden.append(X), As.append(A), Vs.append(V), Zs.append(Z)
-    return Forward(np.stack(hidden), np.stack(As), np.stack(Vs), np.stack(Zs))
+        for kept, x in zip((hidden, As, Qs, Ks, Vs, Zs), (X, A, Q, K, V, Z)):
+            kept.append(x)
+    return Forward(*(np.stack(kept) for kept in (hidden, As, Qs, Ks, Vs, Zs)))
 
 
 def value_norms(V, W_O):

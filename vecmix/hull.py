@@ -51,8 +51,12 @@ def affine_rank(V):
     (3, 2)
     """
     V = _matrix("V", V)
-    ints, one = dyadic(V)
-    return len(_linalg.rref(_linalg.matrix([[*row, one] for row in ints], V.shape[1] + 1))[2])
+    return _lifted_rank(*dyadic(V))
+
+
+def _lifted_rank(ints, one):
+    """The rank of the integer rows (2^s v_i, 2^s), that is of the lifted rows (v_i, 1)."""
+    return len(_linalg.rref(_linalg.matrix([[*row, one] for row in ints], len(ints[0]) + 1))[2])
 
 
 def affine_dependencies(V):
@@ -108,12 +112,12 @@ def affine_coordinates(V, Z):
         raise VecmixError(f"V (n, d) and Z (k, d) must be matrices of the same width, got shapes {V.shape} and "
                           f"{Z.shape}")
     n = V.shape[0]
-    rank = affine_rank(V)
+    ints, one = dyadic(np.vstack([V, Z]))  # (n + k, d): 2^s V, then 2^s Z, one scale for both
+    Vi, Zi = ints[:n], ints[n:]
+    rank = _lifted_rank(Vi, one)
     if rank < n:
         raise VecmixError(f"the {n} values have affine rank {rank} < {n} (affinely dependent): other weights give "
                           "the same z")
-    ints, one = dyadic(np.vstack([V, Z]))  # (n + k, d): 2^s V, then 2^s Z, one scale for both
-    Vi, Zi = ints[:n], ints[n:]
     dot = lambda a, b: sum(x * y for x, y in zip(a, b))  # noqa: E731
     G = [[dot(a, b) + one * one for b in Vi] for a in Vi]  # (n, n): 2^2s (V V^T + 1 1^T)
     R = [[dot(a, z) + one * one for z in Zi] for a in Vi]  # (n, k): 2^2s (V Z^T + 1 1^T)

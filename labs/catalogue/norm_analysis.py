@@ -244,7 +244,7 @@ def _result(texts, layers, rows):
     intro = (f"*Checks* the central claims of Kobayashi, Kuribayashi, Yokoi and Inui, \"Attention is Not Only a "
              f"Weight: Analyzing Transformers with Vector Norms\" (EMNLP 2020) on all-MiniLM-L6-v2, over "
              f"{len(texts)} sentences.")
-    return LabResult("norm_analysis", TITLE, intro, _sections(texts, rows), claims, values, figures, [
+    return LabResult("norm_analysis", TITLE, intro, _sections(texts, rows, pooled), claims, values, figures, [
         "The paper analyses BERT-base (12 layers of 12 heads) on Wikipedia text; this lab analyses MiniLM-L6 "
         "(6 layers of 12 heads, distilled, then trained for sentence embeddings) on the sentences of its config. "
         "Each verdict holds for this model and these sentences only.",
@@ -270,7 +270,7 @@ def _layers_text(layers):
     return ("layer " if len(layers) == 1 else "layers ") + ", ".join(map(str, layers))
 
 
-def _sections(texts, rows):
+def _sections(texts, rows, pooled):
     sentences = table(["sentence", "n", "tokens"], [[i + 1, len(ids), " ".join(f"`{t}`" for t in tokens)]
                                                     for i, (ids, tokens) in enumerate(texts)])
     per_class = table(["layer", "token", "weight / a word's", "‖f(x)‖ / a word's", "share of the weights",
@@ -304,11 +304,11 @@ def _sections(texts, rows):
                 f"dashed lines mark 1 and the claims' threshold {LARGE:g}); (b) the average length of its f(x), "
                 "divided by a word's; (c) each class's share of all the weights α and (d) of all the contributions "
                 "‖α f(x)‖. A class that falls from (c) to (d) takes more weight than it contributes.")
-        + "\n\n" + _reading(rows) + "\n",
+        + "\n\n" + _reading(rows, pooled) + "\n",
     ]
 
 
-def _reading(rows):
+def _reading(rows, pooled):
     """What the numbers say, in words, computed from them."""
     lo_hi = lambda values, digits=2: (f"{decimal(min(values), digits)}" if len(values) == 1  # noqa: E731
                                       else f"{decimal(min(values), digits)} to {decimal(max(values), digits)}")
@@ -320,9 +320,10 @@ def _reading(rows):
         parts.append(f"{NAMES[c]} receives {lo_hi(weights)} times a word's weight per token, and takes "
                      f"{lo_hi(shares)} of the weights against {lo_hi(contributions)} of the contributions")
     negative = ", ".join(str(r["negative"]) for r in rows)
-    pooled = spearman(np.concatenate([r["alpha"] for r in rows]), np.concatenate([r["norm"] for r in rows]))
+    sign = "negative" if pooled < 0 else "not negative"
+    strength = "weak" if abs(pooled) < 0.3 else "moderate" if abs(pooled) < 0.6 else "strong"
     return ("On this model, per layer: " + "; ".join(parts) + f". Pooled over every layer, head, query and key, "
-            f"Spearman's ρ(α, ‖f(x)‖) = {pooled:+.3f}: negative, and weak; within heads it is negative in "
+            f"Spearman's ρ(α, ‖f(x)‖) = {pooled:+.3f}: {sign}, and {strength}; within heads it is negative in "
             f"{negative} of the {len(rows[0]['rhos'])} heads of the layers in turn.")
 
 

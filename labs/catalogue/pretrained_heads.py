@@ -11,7 +11,7 @@ length of the contribution it scales (the value side, Kobayashi et al., 2020).
 """
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import List, Optional
 
@@ -20,7 +20,7 @@ import sympy as sp
 from omegaconf import MISSING
 
 from vecmix import VecmixError, affine_coordinates, affine_dependencies, affine_rank, attention
-from vecmix.encoder import encode, project_heads, value_norms
+from vecmix.encoder import encode, value_norms
 from vecmix.hull import dyadic
 
 from ..claims import Claim, fault, inputs
@@ -88,7 +88,8 @@ def run(params):
     first, last = runs[0], runs[-1]
     read = _read_back(first, chosen, d_head)
     family = _family(last, chosen)
-    sides = _value_side(encoder, runs, chosen)
+    norms = [_contributions(encoder, f) for f in runs]  # (L, H, n) per run: ||f(x_j)||
+    sides = _value_side(runs, norms, chosen)
 
     claims = [
         Claim("heads-are-mixtures", "every selected head's output is a convex mixture of its own values (b_V "
@@ -127,8 +128,7 @@ def run(params):
               sides["differ"] > 0, False),
     ]
     labels = texts[0][1]
-    norms = _contributions(encoder, first)
-    shares = {(l, h): _shares(first.A[l, h] * norms[l, h][None, :]) for l, h in chosen}  # (n, n) each
+    shares = {(l, h): _shares(first.A[l, h] * norms[0][l, h][None, :]) for l, h in chosen}  # (n, n) each
     gaps = {key: 0.5 * float(np.abs(first.A[key] - S).sum(axis=1).mean()) for key, S in shares.items()}
     shown = chosen if len(chosen) <= 6 else [max(((l, h) for l, h in chosen if l == m), key=gaps.get) for m in layers]
     pairs = [(f"L{l + 1} H{h + 1}", first.A[l, h], shares[l, h]) for l, h in shown]
@@ -194,25 +194,21 @@ def exact_shift(dropped):
 
 
 def _drop_bias(encoder, runs, chosen, dropped):
-    """The weights and scores of every chosen head with and without the dropped bias."""
+    """The weights and scores of every chosen head with its bias (the forward pass's) and without the dropped one."""
     moved, scores, norm = 0.0, 0.0, np.inf
+    name = "b_K" if dropped == "key" else "b_Q"
     for f in runs:
         for l in sorted({l for l, _ in chosen}):
-            layer, X = encoder.layers[l], f.hidden[l]
-            name = "b_K" if dropped == "key" else "b_Q"
-            zero = replace(layer, **{name: np.zeros_like(getattr(layer, name))})
-            for lay, out in ((layer, "with"), (zero, "without")):
-                Q = project_heads(X, np.float64(lay.W_Q), np.float64(lay.b_Q), encoder.heads)  # (H, n, d_head)
-                K = project_heads(X, np.float64(lay.W_K), np.float64(lay.b_K), encoder.heads)
-                S = Q @ K.transpose(0, 2, 1) / math.sqrt(Q.shape[-1])  # (H, n, d_head) @ (H, d_head, n) -> (H, n, n)
-                A = attention(Q, K, K, weights=True)[1]  # (H, n, n): the values play no part in the weights
-                if out == "with":
-                    S_with, A_with = S, A
             heads = [h for m, h in chosen if m == l]
-            moved = max(moved, float(np.abs(A - A_with)[heads].max()))
-            scores = max(scores, float(np.abs(S - S_with)[heads].max()))
-            b = np.float64(getattr(layer, name)).reshape(encoder.heads, -1)[heads]  # (H, d_head), chosen rows
-            norm = min(norm, float(np.linalg.norm(b, axis=1).min()))
+            b = np.float64(getattr(encoder.layers[l], name)).reshape(encoder.heads, 1, -1)  # (H, 1, d_head)
+            Q, K = f.Q[l], f.K[l]  # (H, n, d_head) each, biases included
+            Q0, K0 = (Q, K - b) if dropped == "key" else (Q - b, K)
+            scale = 1 / math.sqrt(Q.shape[-1])
+            S, S0 = Q @ K.transpose(0, 2, 1) * scale, Q0 @ K0.transpose(0, 2, 1) * scale  # (H, n, n) each
+            A0 = attention(Q0, K0, K0, weights=True)[1]  # (H, n, n): the values play no part in the weights
+            moved = max(moved, float(np.abs(A0 - f.A[l])[heads].max()))
+            scores = max(scores, float(np.abs(S0 - S)[heads].max()))
+            norm = min(norm, float(np.linalg.norm(b[heads, 0], axis=1).min()))
     exact = exact_shift(dropped)
     return {"exact": exact, "weights": moved, "scores": scores, "norm": norm,
             "ok": exact and moved <= TOLERANCE and scores > MOVED and norm > 0}
@@ -234,17 +230,14 @@ def exact_value_bias():
 
 
 def _value_bias(encoder, runs, chosen):
-    """Z with b_V minus Z without it, against b_V, for every chosen head (the blocked path, what flows on)."""
+    """The forward pass's Z minus Z without b_V (the blocked path, what flows on), against b_V, every chosen head."""
     gap = 0.0
     for f in runs:
         for l in sorted({l for l, _ in chosen}):
-            layer, X, heads = encoder.layers[l], f.hidden[l], [h for m, h in chosen if m == l]
-            Q = project_heads(X, np.float64(layer.W_Q), np.float64(layer.b_Q), encoder.heads)  # (H, n, d_head)
-            K = project_heads(X, np.float64(layer.W_K), np.float64(layer.b_K), encoder.heads)
-            V0 = project_heads(X, np.float64(layer.W_V), np.zeros(X.shape[1]), encoder.heads)  # without b_V
-            b_V = np.float64(layer.b_V).reshape(encoder.heads, 1, -1)  # (d_model,) -> (H, 1, d_head)
-            Z1, Z0 = attention(Q, K, V0 + b_V), attention(Q, K, V0)  # (H, n, d_head) each
-            gap = max(gap, float(np.abs(Z1 - Z0 - b_V)[heads].max()))
+            heads = [h for m, h in chosen if m == l]
+            b_V = np.float64(encoder.layers[l].b_V).reshape(encoder.heads, 1, -1)  # (d_model,) -> (H, 1, d_head)
+            Z0 = attention(f.Q[l], f.K[l], f.V[l] - b_V)  # (H, n, d_head): the values without their bias
+            gap = max(gap, float(np.abs(f.Z[l] - Z0 - b_V)[heads].max()))
     exact = exact_value_bias()
     return {"exact": exact, "gap": gap, "ok": exact and gap <= TOLERANCE}
 
@@ -324,14 +317,13 @@ def _shares(C):
     return C / C.sum(axis=1, keepdims=True)
 
 
-def _value_side(encoder, runs, chosen):
+def _value_side(runs, norms, chosen):
     """How many (head, query) rows have a top-weighted token that is not the top contributor."""
     differ = rows = 0
-    for f in runs:
-        norms = _contributions(encoder, f)  # (L, H, n)
+    for f, N in zip(runs, norms):
         for l, h in chosen:
             A = f.A[l, h]  # (n, n)
-            C = A * norms[l, h][None, :]  # (n, n): alpha_ij ||f(x_j)||
+            C = A * N[l, h][None, :]  # (n, n): alpha_ij ||f(x_j)||
             differ += int((A.argmax(axis=1) != C.argmax(axis=1)).sum())
             rows += A.shape[0]
     return {"differ": differ, "rows": rows}

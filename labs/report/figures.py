@@ -282,7 +282,7 @@ def paired_heatmaps(pairs, labels, left, right):
             ax.set_yticks(range(n), labels if ax is axes[r, 0] else [], fontsize=size)
             ax.set_xticks(range(n), labels, rotation=90, fontsize=size)
             ax.tick_params(length=0)
-    used = [ax for ax in axes.ravel()[:2 * len(pairs)]]
+    used = list(axes.ravel()[:2 * len(pairs)])
     for kind, image in reversed(images.items()):  # stacked upwards from the bottom: the left map's bar on top
         fig.colorbar(image, ax=used, orientation="horizontal", fraction=0.04, aspect=40, label=kind, shrink=0.45)
     fig.supylabel("query", fontsize=9)
