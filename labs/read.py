@@ -23,7 +23,7 @@ from .config.cli import run_cli, run_command, shows_or_reads_other_configs
 from .config.errors import exit_if_user_error
 from .config.schema import register
 from .report.latex import portable
-from .report.markdown import table
+from .report.markdown import display, table
 from .report.writer import write_file
 from .reproduce import CONFIG_DIR, compose_config, compose_lab, reproduce
 
@@ -103,6 +103,7 @@ def render(paper, reports):
         "## First pass", "", paper["first_pass"], "",
         "## Second pass: the objects to track", "", bullets(paper["second_pass"]), "",
         "## Math dependency map", "", paper["dependency_map"], "",
+        *_specification(paper),
         "## Key claims and evidence", "",
         *([paper["scope"], ""] if paper.get("scope") else []),
         f"Verdicts, counted by kind: {tally}. A claim is reproduced when every check it names is; the checks are "
@@ -116,6 +117,8 @@ def render(paper, reports):
         parts += ["### Not reproduced at lab scale", "",
                   "These claims need the paper's data or compute; each is listed with what it would take.", "",
                   table(["section", "claim", "what it would take"], elsewhere), ""]
+    if paper.get("limits"):
+        parts += ["## What this reading does not reproduce, and why", "", bullets(paper["limits"]), ""]
     if missing:
         parts += [f"Missing labs (named in the paper's config, not in the catalogue): {', '.join(missing)}.", ""]
     parts += ["## What to reproduce", "", "\n".join(f"{i + 1}. {s}" for i, s in enumerate(paper["reproduce"])), ""]
@@ -125,6 +128,23 @@ def render(paper, reports):
     parts += ["## What has changed since publication", "", paper["changed"], "",
               "## Regenerate", "", "```bash", f"python -m labs.read paper={paper['name']}", "```", ""]
     return portable("\n".join(parts))
+
+
+def _specification(paper):
+    """The paper's model as it specifies it: its equations, its architecture and its training setup (each part only
+    where the config gives it), with the paper's section numbers."""
+    if not any(paper.get(key) for key in ("equations", "architecture", "training")):
+        return []
+    parts = ["## The model, as the paper specifies it", ""]
+    if paper.get("equations"):
+        for eq in paper["equations"]:
+            parts += [f"**{eq['name']}** (§{eq['section']}):", display(eq["tex"])]
+    for key, title, column in (("architecture", "Architecture", "the paper's choice"),
+                               ("training", "Training and decoding", "the paper's setup")):
+        if paper.get(key):
+            parts += [f"### {title}", "", table(["part", column, "section"],
+                                                [[f["item"], f["value"], f"§{f['section']}"] for f in paper[key]]), ""]
+    return parts
 
 
 @hydra.main(config_path=str(CONFIG_DIR), config_name="read", version_base="1.3")

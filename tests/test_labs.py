@@ -37,6 +37,11 @@ NON_DEFAULT = {
                           "lab.vocabulary=10"],
     "norm_analysis": ["lab.layers=[4,5,6]", "lab.sentences=['The cat sat on the mat, and the dog slept by the door.',"
                       "'She bought apples, oranges and bread at the market before noon.']"],
+    "additive_vs_dot": ["lab.queries=4", "lab.keys=5", "lab.d_k=[8,512]", "lab.d_a=16", "lab.draws=30", "lab.seed=3"],
+    "encoder_decoder": ["lab.memory=[[1,0,1],[0,1,1],[2,1,3]]", "lab.targets=[[1,1,0],[0,0,1],[2,0,0]]",
+                        "lab.start=[0,1,0]", "lab.W_Q=[[1,0,0],[0,2,0],[0,0,1]]", "lab.W_K=[[1,1,0],[0,1,0],[0,0,1]]"],
+    "heads_ablation": ["lab.heads=[1,2]", "lab.seeds=[5]", "lab.steps=3", "lab.batch=8", "lab.offsets=[1]",
+                       "lab.d_model=8"],
 }
 
 BAD = {
@@ -57,6 +62,9 @@ BAD = {
     "pretrained_heads": (["lab.head=13"], r"lab.head = 13 is too large for this lab: at most 12 \(the model has 12\)"),
     "norm_analysis": (["lab.layers=[7]"], r"lab.layers\[0\] = 7 is too large for this lab: at most 6"),
     "training_schedule": (["lab.smoothing=1"], r"lab.smoothing = 1 must lie in \[0, 1\)"),
+    "additive_vs_dot": (["lab.keys=2"], "lab.keys = 2 is too few"),
+    "encoder_decoder": (["lab.targets=[[1,0,1]]"], "lab.targets has one output: give at least two"),
+    "heads_ablation": (["lab.heads=[1,3]"], "lab.heads has 3, which does not divide lab.d_model = 32"),
 }
 
 

@@ -17,11 +17,25 @@ def test_the_structure_of_the_paper_lab_and_a_row_per_claim():
     text = render(paper, ROOT / "reports")
     headings = [line[3:] for line in text.splitlines() if line.startswith("## ")]
     assert headings == ["Why this paper", "What to know first", "First pass", "Second pass: the objects to track",
-                        "Math dependency map", "Key claims and evidence", "What to reproduce",
+                        "Math dependency map", "The model, as the paper specifies it", "Key claims and evidence",
+                        "What this reading does not reproduce, and why", "What to reproduce",
                         "What has changed since publication", "Regenerate"]
     for lab in ("attention_basic", "masking", "multihead", "scaling", "multihead_cost", "positional_encoding",
-                "cost_per_layer", "efficient_variants"):
+                "cost_per_layer", "efficient_variants", "encoder_decoder", "additive_vs_dot", "training_schedule",
+                "heads_ablation"):
         assert f"[`{lab}`](../{lab}/report.md)" in text
+    model = text.split("## The model, as the paper specifies it")[1].split("## Key claims")[0]
+    assert r"\mathrm{MultiHead}(Q, K, V)" in model and "### Architecture" in model and "### Training and decoding" in model
+    assert "d_ff = 2048" in model and "| §3.4 |" in model and "beam size 4" in model
+    elsewhere = text.split("### Not reproduced at lab scale")[1]
+    for number in ("28.4 BLEU", "41.8 BLEU", "3.3 x 10^18", "24.9 BLEU", "91.3 F1"):
+        assert number in elsewhere
+
+
+def test_a_paper_without_a_specification_or_limits_has_neither_section():
+    paper = OmegaConf.to_container(compose_paper("attention_is_not_only_a_weight").paper)
+    text = render(paper, ROOT / "reports")
+    assert "## The model, as the paper specifies it" not in text and "does not reproduce, and why" not in text
 
 
 def test_labs_not_yet_run_are_run_and_unknown_ones_are_named(tmp_path):

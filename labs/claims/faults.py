@@ -350,6 +350,43 @@ def _smoothing_keeps_the_one_hot(original):
     return smoothed_target
 
 
+# --- the additive lab's scorer (labs.catalogue.additive_vs_dot) --------------------------------
+
+def _additive_without_tanh(original):
+    """e = w^T (W_q q + W_k k): the hidden layer without its tanh, linear and unbounded in q and k."""
+    def additive_scores(Q, K, W_q, W_k, w):
+        Q, K = np.asanyarray(Q, dtype=float), np.asanyarray(K, dtype=float)
+        from labs.catalogue.additive_vs_dot import _project
+
+        P_q = _project(Q, np.asarray(W_q, dtype=float).T)  # (..., n, d_k) @ (d_k, d_a) -> (..., n, d_a)
+        P_k = _project(K, np.asarray(W_k, dtype=float).T)  # (..., m, d_k) @ (d_k, d_a) -> (..., m, d_a)
+        return (P_q[..., :, np.newaxis, :] + P_k[..., np.newaxis, :, :]) @ np.asanyarray(w, dtype=float)
+    return additive_scores
+
+
+def _additive_projects_per_pair(original):
+    """The same scores, with the concatenation [q; k] projected once for every (query, key) pair."""
+    def additive_scores(Q, K, W_q, W_k, w):
+        Q, K = np.asanyarray(Q, dtype=float), np.asanyarray(K, dtype=float)
+        n, m = Q.shape[-2], K.shape[-2]
+        batch = np.broadcast_shapes(Q.shape[:-2], K.shape[:-2])
+        pairs = np.concatenate([np.broadcast_to(Q[..., :, np.newaxis, :], (*batch, n, m, Q.shape[-1])),
+                                np.broadcast_to(K[..., np.newaxis, :, :], (*batch, n, m, K.shape[-1]))],
+                               axis=-1).view(type(Q))  # (..., n, m, 2 d_k), kept counted where Q is
+        W = np.concatenate([np.asarray(W_q, dtype=float), np.asarray(W_k, dtype=float)], axis=1).T  # (2 d_k, d_a)
+        from labs.catalogue.additive_vs_dot import _project
+
+        H = np.tanh(_project(pairs, W))  # (..., n, m, 2 d_k) @ (2 d_k, d_a) -> (..., n, m, d_a)
+        return H @ np.asanyarray(w, dtype=float)  # (..., n, m, d_a) @ (d_a,) -> (..., n, m)
+    return additive_scores
+
+
+def _heads_counted_full_width(original):
+    def parameter_count(d_model, h, vocabulary, length):
+        return original(d_model, h, vocabulary, length) + 4 * d_model * (h * d_model - d_model) + 3 * (h - 1) * d_model
+    return parameter_count
+
+
 _FAULTS = [
     Fault("softmax-unnormalised", "vecmix.attention:_softmax", _softmax_unnormalised,
           "the numeric softmax forgets to divide by the sum of the exponentials"),
@@ -425,6 +462,13 @@ _FAULTS = [
           "(brackets) count as punctuation (the lab's own classification, not vecmix)"),
     Fault("schedule-warmup-exponent", "labs.catalogue.training_schedule:learning_rate", _schedule_exponent("warmup"),
           "the training lab's schedule with warmup_steps^-1 for warmup_steps^-1.5 (the lab's own formula)"),
+    Fault("additive-without-tanh", "labs.catalogue.additive_vs_dot:additive_scores", _additive_without_tanh,
+          "the additive lab's scorer leaves out the tanh: w^T (W_q q + W_k k), unbounded in q and k (the lab's own "
+          "scorer)"),
+    Fault("additive-projects-per-pair", "labs.catalogue.additive_vs_dot:additive_scores", _additive_projects_per_pair,
+          "the additive lab's scorer projects the concatenation [q; k] once for every (query, key) pair instead of "
+          "each query and each key once: the same scores for n m (2 d_k d_a + d_a) multiply-adds (the lab's own "
+          "scorer)"),
     Fault("schedule-decay-exponent", "labs.catalogue.training_schedule:learning_rate", _schedule_exponent("decay"),
           "the training lab's schedule with step^-1 for step^-0.5 (the lab's own formula)"),
     Fault("smoothing-keeps-the-one-hot", "labs.catalogue.training_schedule:smoothed_target",
@@ -432,5 +476,15 @@ _FAULTS = [
           "epsilon u to it (the lab's own formula)"),
     Fault("cls-sep-swapped", "labs.catalogue.norm_analysis:token_class", _cls_sep_swapped,
           "the norm analysis counts [CLS] as [SEP] and [SEP] as [CLS] (the lab's own classification, not vecmix)"),
+    Fault("cross-reads-decoder", "labs.catalogue.encoder_decoder:memory_for", lambda original: lambda H, D: D,
+          "the decoder's cross-attention projects its keys and values from the decoder's own states instead of the "
+          "encoder's output (the lab's own wiring)"),
+    Fault("cross-attention-causal", "labs.catalogue.encoder_decoder:cross_mask",
+          lambda original: lambda n, m: np.tri(n, m, dtype=bool),
+          "the decoder's cross-attention applies the causal mask, so decoder position t sees input positions up to t "
+          "only (the lab's own mask)"),
+    Fault("heads-counted-full-width", "labs.catalogue.heads_ablation:parameter_count", _heads_counted_full_width,
+          "the heads ablation counts W^Q, W^K, W^V and W^O as if every head had d_k = d_model, as a model that did "
+          "not split d_model would have (the lab's own count)"),
 ]
 FAULTS = {f.name: f for f in _FAULTS}

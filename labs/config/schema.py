@@ -44,6 +44,24 @@ class PaperClaim:
 
 
 @dataclass
+class PaperEquation:
+    """One of the paper's equations, shown in its reading report."""
+
+    section: str = MISSING  # where the paper gives it, e.g. "3.3, eq. (2)"
+    name: str = MISSING
+    tex: str = MISSING  # LaTeX, one display
+
+
+@dataclass
+class PaperFact:
+    """One row of the paper's architecture or training setup, as the paper states it."""
+
+    section: str = MISSING
+    item: str = MISSING
+    value: str = MISSING
+
+
+@dataclass
 class Paper:
     """A paper's reading report: prose in the structure of the paper lab 001, claims checked by labs."""
 
@@ -60,6 +78,10 @@ class Paper:
     changed: str = MISSING
     scope: str = ""  # what the verdicts hold for (another model, other data), shown above the claims
     reproduced_by: Optional[str] = None  # the lab that carries out "What to reproduce", if one does
+    equations: List[PaperEquation] = field(default_factory=list)  # the model's equations, as the paper gives them
+    architecture: List[PaperFact] = field(default_factory=list)  # the model's parts and sizes
+    training: List[PaperFact] = field(default_factory=list)  # data, hardware, optimiser, regularisation, decoding
+    limits: List[str] = field(default_factory=list)  # what the reading does not reproduce, and why
 
 
 @dataclass
@@ -166,6 +188,19 @@ def check_paper(cfg):
                               "not_reproduced (why it is not reproduced at lab scale)")
         if claim.not_reproduced is not None and (claim.checks or not claim.not_reproduced.strip()):
             raise VecmixError(f"paper.claims[{i}].not_reproduced needs a reason, and no checks")
+    for key, kind in (("equations", PaperEquation), ("architecture", PaperFact), ("training", PaperFact)):
+        keys = [f.name for f in dataclasses.fields(kind)]
+        for i, entry in enumerate(cfg.paper[key]):
+            extra = [k for k in entry if k not in keys]
+            if extra:
+                raise VecmixError(f"paper.{key}[{i}].{extra[0]} is not a config key"
+                                  f"{suggest(str(extra[0]), keys, f'paper.{key}[{i}].')}; the keys are: {', '.join(keys)}")
+            for k in keys:
+                if not isinstance(entry[k], str) or not entry[k].strip():
+                    raise VecmixError(f"paper.{key}[{i}].{k} is empty: every entry needs its {k}")
+    for i, limit in enumerate(cfg.paper.limits):
+        if not isinstance(limit, str) or not limit.strip():
+            raise VecmixError(f"paper.limits[{i}] is empty: say what is not reproduced, and why")
     names = [("paper.name", cfg.paper.name), *((f"paper.claims[{i}].lab", c.lab)
                                                for i, c in enumerate(cfg.paper.claims) if c.lab is not None)]
     if cfg.paper.reproduced_by is not None:
