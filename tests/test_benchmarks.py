@@ -64,3 +64,15 @@ def test_readme_quotes_the_committed_results():
     assert first_table(readme, "## Performance") == first_table(results, "## Targets"), \
         "README's targets table differs from benchmarks/RESULTS.md: copy it over"
 
+
+
+def test_the_heads_benchmark_times_the_lab_and_its_trainings(tmp_path):
+    pytest.importorskip("torch")
+    from benchmarks import heads
+
+    out = tmp_path / "HEADS.md"
+    assert heads.main(["--quick", "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "| the lab, end to end (lab.run: training, scoring, figure) |" in text
+    assert re.search(r"side by side takes \d+\.\d\dx the time", text)
+    assert re.search(r"\| the heads experiment, end to end \| \d+\.\d s \| < 300 s \| yes \|", text)

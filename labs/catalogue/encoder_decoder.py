@@ -131,7 +131,8 @@ def run(params):
     # every input position visible to every decoder position
     unseen = [(t + 1, j + 1) for t in range(n) for j in range(m) if not _positive(A_cross[t, j])]
     # what row t of O depends on: change the targets y_s one at a time
-    depends = {t: [s + 1 for s in range(n) if _moves(O, t, s, H, Y, start, W_Q, W_K, W_V, shift)] for t in range(n)}
+    moved = [_moved_rows(O, s, H, Y, start, W_Q, W_K, W_V, shift) for s in range(n)]  # rows that change with y_s
+    depends = {t: [s + 1 for s in range(n) if t in moved[s]] for t in range(n)}
     before = all(depends[t] == list(range(1, t + 1)) for t in range(n))  # O_t reads y_1..y_{t-1} (1-based t+1)
 
     claims = [
@@ -179,12 +180,12 @@ def _positive(a):
     return is_nonnegative(a) and not is_zero(a)
 
 
-def _moves(O, t, s, H, Y, start, W_Q, W_K, W_V, shift):
-    """Whether row t of the layer's output changes when y_s does (y_s + (1, 2, ..., d): a change in every entry)."""
+def _moved_rows(O, s, H, Y, start, W_Q, W_K, W_V, shift):
+    """The rows of the layer's output that change when y_s does (y_s + (1, 2, ..., d): a change in every entry)."""
     changed = Y.copy()
     changed[s, :] = Y.row(s) + sp.Matrix([list(range(1, Y.cols + 1))])
     O_changed = decoder_layer(H, changed, start, W_Q, W_K, W_V, shift)[3]
-    return not all(exact_equal(a, b) for a, b in zip(O.row(t), O_changed.row(t)))
+    return {t for t in range(O.rows) if not all(exact_equal(a, b) for a, b in zip(O.row(t), O_changed.row(t)))}
 
 
 def _read(params):
