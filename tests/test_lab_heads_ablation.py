@@ -16,7 +16,7 @@ from labs.reproduce import build, compose_lab
 from vecmix import VecmixError
 
 SMALL = {"vocabulary": 4, "length": 5, "offsets": [1, 2], "task_seed": 3, "d_model": 8, "heads": [1, 2, 4],
-         "seeds": [0, 1], "steps": 3, "batch": 4, "learning_rate": 0.01, "threads": 1}
+         "base": 2, "seeds": [0, 1], "steps": 3, "batch": 4, "learning_rate": 0.01, "threads": 1}
 
 
 @settings(max_examples=30, deadline=None)
@@ -106,18 +106,28 @@ def fake(scores):
     return trained
 
 
-@pytest.mark.parametrize("scores, one_worse, too_many", [
+@pytest.mark.parametrize("scores, one_worse, too_many", [  # accuracy by seed for h = 1, 2 (the base), 4
     ({1: [0.5, 0.6, 0.55], 2: [0.7, 0.8, 0.75], 4: [0.6, 0.62, 0.61]}, True, True),
-    ({1: [0.5, 0.7, 0.55], 2: [0.71, 0.8, 0.75], 4: [0.9, 0.95, 0.99]}, True, False),  # 4 is the best and largest
-    ({1: [0.5, 0.7, 0.55], 2: [0.705, 0.8, 0.75], 4: [0.6, 0.62, 0.61]}, False, True),  # ranges 0.005 apart
+    ({1: [0.5, 0.7, 0.55], 2: [0.71, 0.8, 0.75], 4: [0.9, 0.95, 0.99]}, True, False),  # 4 beats the base
+    ({1: [0.5, 0.795, 0.55], 2: [0.7, 0.8, 0.75], 4: [0.6, 0.62, 0.61]}, False, True),  # seed 2: only 0.005 below
     ({1: [0.9, 0.9, 0.9], 2: [0.9, 0.9, 0.9], 4: [0.9, 0.9, 0.9]}, False, False),
-    ({1: [0.2, 0.1, 0.3], 2: [0.25, 0.9, 0.9], 4: [0.1, 0.1, 0.1]}, False, True),  # seed ranges overlap
+    ({1: [0.2, 0.1, 0.3], 2: [0.25, 0.9, 0.9], 4: [0.1, 0.1, 0.1]}, True, True),  # ranges overlap, every pair apart
+    ({1: [0.95, 0.1, 0.3], 2: [0.9, 0.9, 0.9], 4: [0.1, 0.1, 0.1]}, False, True),  # seed 1: h = 1 above the base
 ])
-def test_worse_means_the_seed_ranges_are_a_point_apart(monkeypatch, scores, one_worse, too_many):
+def test_worse_means_a_point_below_the_base_in_every_seed(monkeypatch, scores, one_worse, too_many):
     monkeypatch.setattr(lab, "_trained", fake(scores))
     claims = {c.id: c for c in lab.run(dict(SMALL, seeds=[0, 1, 2])).claims}
     assert claims["same-size"].holds
     assert (claims["one-head-worse"].holds, claims["too-many-heads-worse"].holds) == (one_worse, too_many)
+
+
+def test_reference_accuracies_against_a_brute_force_count():
+    T = np.random.default_rng(0).integers(0, 3, (3, 3, 3))
+    refs = lab.reference_accuracies(T)
+    assert refs[-1] == 1.0 and refs == sorted(refs)
+    best_one = max(np.mean([np.bincount(np.take(T, a, axis=axis).ravel(), minlength=3).max() / 9 for a in range(3)])
+                   for axis in range(3))
+    assert math.isclose(refs[1], best_one) and math.isclose(refs[0], np.bincount(T.ravel()).max() / 27)
 
 
 def test_a_small_run_trains_repeats_and_restores_torchs_threads():
@@ -140,6 +150,7 @@ def test_without_torch_the_lab_says_what_to_install(monkeypatch):
 
 @pytest.mark.parametrize("overrides, message", [
     (["lab.heads=[1,3]"], "lab.heads has 3, which does not divide lab.d_model = 32"),
+    (["lab.base=2"], r"lab.base = 2 is not in lab.heads = \[1, 4, 8, 16, 32\]"),
     (["lab.heads=[]"], r"lab.heads = \[\] must be a list of at least one integer"),
     (["lab.seeds=[0,0]"], r"lab.seeds = \[0, 0\] repeats an entry"),
     (["lab.offsets=[8]"], "lab.offsets = \\[8\\] reaches back 8 tokens, but lab.length = 8"),
@@ -149,7 +160,10 @@ def test_without_torch_the_lab_says_what_to_install(monkeypatch):
     (["lab.d_model=1000"], "lab.d_model = 1000 is too large for this lab"),
     (["lab.seeds=[0,1,2,3,4,5,6,7,8,9,10,11,12,13]"], "5 head counts x 14 seeds is 70 trainings; at most 64"),
     (["lab.seeds=[4294967296]"], "lab.seeds and lab.task_seed must be below 2\\^32"),
-    (["lab.length=256", "lab.d_model=256", "lab.heads=[1]"], "floats in one activation; at most 268435456"),
+    (["lab.length=256", "lab.d_model=256", "lab.heads=[1]"], "hold about .* floats at once; at most 268435456"),
+    (["lab.length=64", "lab.d_model=256", "lab.heads=[256]", "lab.seeds=[0]", "lab.batch=4096", "lab.steps=2"],
+     "floats at once"),
+    (["lab.steps=20000"], r"lab.steps x seeds x .* at most 37748736000 \(about 5 minutes"),
     (["lab.offsets=[[1]]"], "lab.offsets\\[0\\] = \\[1\\] must be a positive integer"),
 ])
 def test_bad_values_are_refused_by_name(overrides, message):

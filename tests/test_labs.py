@@ -40,7 +40,7 @@ NON_DEFAULT = {
     "additive_vs_dot": ["lab.queries=4", "lab.keys=5", "lab.d_k=[8,512]", "lab.d_a=16", "lab.draws=30", "lab.seed=3"],
     "encoder_decoder": ["lab.memory=[[1,0,1],[0,1,1],[2,1,3]]", "lab.targets=[[1,1,0],[0,0,1],[2,0,0]]",
                         "lab.start=[0,1,0]", "lab.W_Q=[[1,0,0],[0,2,0],[0,0,1]]", "lab.W_K=[[1,1,0],[0,1,0],[0,0,1]]"],
-    "heads_ablation": ["lab.heads=[1,2]", "lab.seeds=[5]", "lab.steps=3", "lab.batch=8", "lab.offsets=[1]",
+    "heads_ablation": ["lab.heads=[1,2]", "lab.base=2", "lab.seeds=[5]", "lab.steps=3", "lab.batch=8", "lab.offsets=[1]",
                        "lab.d_model=8"],
 }
 

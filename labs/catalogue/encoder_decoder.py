@@ -21,7 +21,7 @@ from omegaconf import MISSING
 from vecmix import VecmixError, exact_attention, exact_equal, exact_softmax, in_span, is_nonnegative, is_zero, null_space, to_numeric
 
 from ..claims import Claim, fault, inputs
-from ..config.inputs import read_vectors
+from ..config.inputs import read_vector, read_vectors
 from ..grading import Exercise, exact
 from ..report import LabResult, Value
 from ..report import figures as fig
@@ -156,7 +156,7 @@ def run(params):
               "; ".join(f"O_{t + 1}: " + (", ".join(f"y_{s}" for s in depends[t]) or "none") for t in range(n)),
               before, True),
     ]
-    sections = _sections(H, Y, start, X, A_self, A_cross, Z, V_enc, normals, depends, shift)
+    sections = _sections(H, Y, start, X, A_self, A_cross, Z, V_enc, normals, depends, shift, decoder_inside)
     figures = {"weights.svg": fig.heatmaps([
         ("self-attention (masked)", to_numeric(A_self), [f"x{t + 1}" for t in range(n)], [f"x{t + 1}" for t in range(n)]),
         ("encoder-decoder attention", to_numeric(A_cross), [f"d{t + 1}" for t in range(n)],
@@ -168,10 +168,13 @@ def run(params):
              "arXiv:1706.03762, §3.2.3) and the right-shifted, masked decoder input of §3.1, exactly, on one decoder "
              "layer small enough to write out.")
     return LabResult("encoder_decoder", TITLE, intro, sections, claims, values, figures, [
-        "One decoder layer with identity self-attention projections and no LayerNorm, feed-forward layer, dropout or "
-        "multiple heads (§3.1 has all of them): every step stays exact, and none of them changes where the "
-        "mixture's values come from or which positions a row can see (LayerNorm and the feed-forward layer act on "
-        "each position alone).",
+        "One decoder layer with one head, identity self-attention projections, and no LayerNorm or feed-forward "
+        "layer (§3.1, §3.3) and no dropout (§5.4): every step stays exact. None of them changes which positions a "
+        "row can see (LayerNorm and the feed-forward layer act on each position alone), nor where the values come "
+        "from; but with h heads and W^O the sub-layer's output is sum_h Z_h W^O_h, a sum of the heads' mixtures "
+        "mapped by W^O, not one point of one hull.",
+        "strictly-before changes each target once, by (1, 2, ..., d): where O_t does not move, that one change shows "
+        "it; the mask's zero weights show it for every change.",
         "The encoder's output H is given, not computed by an encoder; the decoder's self-attention uses the shifted "
         "inputs themselves as queries, keys and values. The start vector stands for the paper's start symbol."])
 
@@ -191,7 +194,7 @@ def _moved_rows(O, s, H, Y, start, W_Q, W_K, W_V, shift):
 def _read(params):
     H = read_vectors(params["memory"], "lab.memory")
     Y = read_vectors(params["targets"], "lab.targets")
-    start = read_vectors([params["start"]], "lab.start")
+    start = read_vector(params["start"], "lab.start").T  # 1 x d
     W = [read_vectors(params[k], f"lab.{k}") for k in ("W_Q", "W_K", "W_V")]
     d = H.cols
     for name, M in (("lab.memory", H), ("lab.targets", Y)):
@@ -214,7 +217,7 @@ def _read(params):
     return H, Y, start, *W, params["shift"]
 
 
-def _sections(H, Y, start, X, A_self, A_cross, Z, V_enc, normals, depends, shift):
+def _sections(H, Y, start, X, A_self, A_cross, Z, V_enc, normals, depends, shift, decoder_inside):
     n = Y.rows
     inputs_ = (r"X = \begin{bmatrix} \text{start} \\ y_1 \\ \vdots \\ y_{n-1} \end{bmatrix}" if shift
                else r"X = \begin{bmatrix} y_1 \\ \vdots \\ y_n \end{bmatrix}")
@@ -237,8 +240,12 @@ def _sections(H, Y, start, X, A_self, A_cross, Z, V_enc, normals, depends, shift
         "## Whose values are mixed\n\n"
         f"Every row of $Z$ is $\\sum_j (A_{{\\text{{cross}}}})_{{tj}} \\, v_j$ over the encoder's values $v_j$, the "
         f"rows of $H W_V = {matrix(V_enc)}$, with weights that are positive and sum to 1: a point of their convex "
-        f"hull. Their span has dimension {V_enc.rank()}.{plane} The decoder's own values (the rows of $X$, which its "
-        "self-attention mixes) lie outside that span, so none of them could be the source.\n",
+        f"hull. Their span has dimension {V_enc.rank()}.{plane} " + (
+            "The decoder's own values (the rows of $X$, which its self-attention mixes) lie outside that span, so "
+            "the span alone shows that none of them is mixed in." if not decoder_inside else
+            f"The decoder's own values at positions {', '.join(map(str, decoder_inside))} lie inside that span too, so "
+            "span membership cannot tell the two sources apart here (the weights still name the encoder's values)."
+        ) + "\n",
         "## What each position can see\n\n"
         "Each target $y_s$ is changed in every entry, one at a time, and the layer recomputed exactly. Row $t$ of "
         "the output moves exactly for these $s$:\n\n" + table(["output", "changes with"], rows) + "\n\n"
