@@ -25,7 +25,7 @@ BATTERY = [  # (what, overrides, the one line it must give)
     ("wrong type", ["lab.d_k=abc"], "lab.d_k: Value 'abc' of type 'str' could not be converted to Integer"),
     ("wrong type for a vector", ["lab.query=abc"], "lab.query: Invalid value assigned: str is not a list"),
     ("misspelled lab", ["lab=attention_basik"], "there is no lab named 'attention_basik' (did you mean "
-                                                "attention_basic?); choose one of: attention_basic,"),
+                                                "attention_basic?); choose one of: additive_vs_dot, attention_basic,"),
     ("garbled override", ["lab.query=[1,"], "cannot read an override: "),
     ("query and key dimensions differ", ["lab.query=[1,0,0]"],
      "lab.query has 3 numbers but each key in lab.keys has 2: the query and the keys must have the same dimension"),

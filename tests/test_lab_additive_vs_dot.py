@@ -6,8 +6,9 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labs.catalogue.additive_vs_dot import (_outside, additive_attention, additive_scores, costs, dot_scores,
-                                            n as n_, m as m_, dk, da, run)
+from labs.catalogue.additive_vs_dot import (_outside, _project, additive_attention, additive_scores, count, costs,
+                                            dot_scores, head_scores, hidden_slope, n as n_, m as m_, dk, da, run)
+from labs.catalogue.scaling import jacobian_norms
 from labs.claims.faults import FAULTS, injected
 from labs.report.figures import convex_hull
 from labs.reproduce import build, compose_lab
@@ -76,24 +77,46 @@ def test_dot_scores_are_the_scores_vecmix_weighs(seed, size):
         assert np.allclose(softmax(dot_scores(Q, K, scale)), A, atol=1e-14)
 
 
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1), sizes)
+def test_the_head_scores_are_dot_products_of_the_projections(seed, size):
+    Q, K, W_q, W_k, _ = network(seed, *size)
+    naive = np.array([[(W_q @ q) @ (W_k @ k) for k in K] for q in Q]) / np.sqrt(size[3])
+    assert np.allclose(head_scores(Q, K, W_q, W_k), naive, rtol=1e-12, atol=1e-12)
+
+
 @settings(max_examples=40, deadline=None)
 @given(sizes)
-def test_the_counted_costs_are_exact(size):
+def test_the_counted_costs_are_exact_and_the_multiply_adds_equal(size):
     n, m, d_k, d_a = size
     c = costs(size)
-    assert (c["dot"].multiply_adds, c["dot"].tanh, c["dot"].largest) == (n * m * d_k, 0, n * m)
-    assert c["additive"].multiply_adds == (n + m) * d_k * d_a + n * m * d_a
-    assert (c["additive"].tanh, c["additive"].largest) == (n * m * d_a, n * m * d_a)
+    both = (n + m) * d_k * d_a + n * m * d_a  # each query and key projected once, then d_a per pair
+    assert (c["dot"].multiply_adds, c["dot"].tanh, c["dot"].largest) == (both, 0, n * m)
+    assert (c["additive"].multiply_adds, c["additive"].tanh, c["additive"].largest) == (both, n * m * d_a, n * m * d_a)
+
+
+def test_a_loop_over_the_hidden_units_gives_the_same_scores_with_no_array_larger_than_n_by_m():
+    Q, K, W_q, W_k, w = network(0, 5, 7, 6, 9)
+
+    def looped(Q, K, W_q, W_k, w):
+        P_q, P_k, e = _project(Q, W_q.T), _project(K, W_k.T), 0.0  # (n, d_a), (m, d_a)
+        for i in range(len(w)):  # one hidden unit at a time: an n x m array, d_a passes
+            e = e + w[i] * np.tanh(P_q[:, i, np.newaxis] + P_k[np.newaxis, :, i])  # (n, m)
+        return e
+
+    assert np.allclose(looped(Q, K, W_q, W_k, w), additive_scores(Q, K, W_q, W_k, w), atol=1e-12)
+    assert count(looped, Q, K, W_q, W_k, w).largest == 5 * 7 < count(additive_scores, Q, K, W_q, W_k, w).largest
 
 
 def test_the_counts_at_larger_sizes_and_the_fitted_polynomials():
     c = costs((10, 20, 64, 64))
-    assert c["dot"].multiply_adds == 12800 and c["additive"].multiply_adds == 135680  # the exercise's numbers
+    assert c["dot"].multiply_adds == c["additive"].multiply_adds == 135680  # the exercise's number, both ways
     values = {v.name: v for v in run(SMALL).values}
-    assert values["multiply_adds_dot_polynomial"].exact == dk * m_ * n_
-    assert sp.expand(values["multiply_adds_additive_polynomial"].exact - ((n_ + m_) * dk * da + n_ * m_ * da)) == 0
+    for scorer in ("dot", "additive"):
+        assert sp.expand(values[f"multiply_adds_{scorer}_polynomial"].exact - ((n_ + m_) * dk * da + n_ * m_ * da)) == 0
+    assert values["largest_dot_polynomial"].exact == m_ * n_
     assert values["largest_additive_polynomial"].exact == da * m_ * n_
-    assert values["multiply_adds_dot"].numeric == [4 * 6 * 2, 4 * 6 * 1024]
+    assert values["multiply_adds_dot"].numeric == [(4 + 6) * d * 16 + 4 * 6 * 16 for d in (2, 1024)]
 
 
 def test_projecting_every_pair_gives_the_same_scores_for_far_more_work():
@@ -105,7 +128,7 @@ def test_projecting_every_pair_gives_the_same_scores_for_far_more_work():
         assert np.allclose(additive_vs_dot.additive_scores(Q, K, W_q, W_k, w), before, atol=1e-12)
         assert costs((3, 4, 5, 6))["additive"].multiply_adds == 3 * 4 * (2 * 5 * 6 + 6) != cost
         claims = {c.id: c.holds for c in run(SMALL).claims}
-    assert not claims["similar-complexity"] and claims["both-are-mixtures"]
+    assert {c for c, holds in claims.items() if not holds} == {"similar-complexity"}
 
 
 def test_without_tanh_the_scores_are_unbounded():
@@ -124,13 +147,48 @@ def test_unscaled_saturates_as_d_k_grows_while_scaled_and_additive_stay():
     assert values["mean_largest_weight_scaled"][0] == unscaled[0]  # d_k = 1: the scale is 1, the same draws
     for path in ("scaled", "additive"):
         assert max(values[f"median_jacobian_norm_{path}"]) <= 1.5 * min(values[f"median_jacobian_norm_{path}"])
+    slope = values["mean_tanh_slope_additive"]
+    assert max(slope) <= 1.5 * min(slope)  # fan-in scaled: the hidden layer's slope does not fall
     assert values["share_vanishing_scaled"] == values["share_vanishing_additive"] == [0.0] * 6
+    assert all(x <= 0.5 for p in ("unscaled", "scaled", "additive") for x in values[f"largest_jacobian_norm_{p}"])
     assert result.reproduced
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(2, 12), st.sampled_from([0.1, 1.0, 10.0]))
+def test_the_softmax_jacobian_norm_is_at_most_one_half(seed, m, spread):
+    a = softmax(spread * np.random.default_rng(seed).standard_normal((50, m)))
+    assert np.all(jacobian_norms(a) <= 0.5 * (1 + 1e-12))
+    assert np.isclose(jacobian_norms(np.array([[0.5, 0.5] + [0.0] * (m - 2)]))[0], 0.5)  # reached at a tie of two
+
+
+def test_an_unnormalised_softmax_fails_every_saturation_check():
+    with injected(FAULTS["softmax-unnormalised"]):
+        claims = {c.id: c for c in run(SMALL).claims}
+    for claim in ("unscaled-dot-saturates", "scaled-dot-steady", "additive-steady"):
+        assert not claims[claim].holds and "every Jacobian norm <= 1/2" in claims[claim].expected
+
+
+def test_additive_steadiness_comes_from_the_fan_in_scaling_not_the_tanh():
+    with injected(FAULTS["additive-without-tanh"]):
+        claims = {c.id: c.holds for c in run(SMALL).claims}
+    assert claims["additive-steady"] and not claims["additive-scores-bounded"]  # no tanh: still steady, unbounded
+    values = {v.name: v.numeric for v in run({**SMALL, "fan_in": False}).values}
+    slope = values["mean_tanh_slope_additive"]  # N(0, 1): pre-activations of variance 2 d_k saturate the tanh
+    assert slope[-1] < 0.05 < 0.25 < slope[0] and np.isclose(slope[-1], 1 / np.sqrt(np.pi * 1024), rtol=0.2)
+    assert max(values["median_jacobian_norm_additive"]) <= 1.5 * min(values["median_jacobian_norm_additive"])
+
+
+def test_the_hidden_slope_is_the_mean_tanh_derivative():
+    Q, K, W_q, W_k, _ = network(3, 2, 3, 4, 5)
+    naive = np.mean([1 - np.tanh(W_q @ q + W_k @ k) ** 2 for q in Q for k in K])
+    assert np.isclose(hidden_slope(Q, K, W_q, W_k), naive, rtol=1e-12)
 
 
 @pytest.mark.parametrize("change, failing", [
     ({"d_k": [1, 2]}, {"unscaled-dot-saturates", "additive-steady"}),
     ({"d_a": 1}, {"dot-more-space-efficient"}),
+    ({"fan_in": False}, {"additive-steady"}),
 ])
 def test_the_counter_cases_fail_only_their_claims(change, failing):
     assert {c.id for c in run({**SMALL, **change}).claims if not c.holds} == failing
@@ -159,3 +217,8 @@ def test_bad_values_are_refused_by_name(overrides, message):
     with pytest.raises(VecmixError, match=message) as info:
         build(compose_lab("additive_vs_dot", overrides))
     assert "\n" not in str(info.value)
+
+
+def test_fan_in_must_be_a_boolean():
+    with pytest.raises(VecmixError, match="lab.fan_in = 'yes' must be true or false"):
+        run({**SMALL, "fan_in": "yes"})
