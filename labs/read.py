@@ -22,7 +22,7 @@ from .catalogue import LABS
 from .config.cli import run_cli, run_command, shows_or_reads_other_configs
 from .config.errors import exit_if_user_error
 from .config.schema import register
-from .report.latex import portable
+from .report.latex import UnportableMath, portable
 from .report.markdown import display, table
 from .report.writer import write_file
 from .reproduce import CONFIG_DIR, compose_config, compose_lab, reproduce
@@ -127,7 +127,11 @@ def render(paper, reports):
         parts += [f"The lab [`{lab}`](../{lab}/report.md) does exactly this.", ""]
     parts += ["## What has changed since publication", "", paper["changed"], "",
               "## Regenerate", "", "```bash", f"python -m labs.read paper={paper['name']}", "```", ""]
-    return portable("\n".join(parts))
+    try:
+        return portable("\n".join(parts))
+    except UnportableMath as exc:  # LaTeX from the paper's config that Markdown renderers would break
+        raise VecmixError(f"the reading report of {paper['name']} cannot be rendered: {exc} (check the tex of "
+                          "paper.equations and any $...$ in the config's text)") from None
 
 
 def _specification(paper):

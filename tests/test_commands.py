@@ -200,6 +200,8 @@ HOSTILE_CASES = [  # (name, module, command line, what the one line must contain
     ("empty architecture value", read, ["paper.architecture.0.value=''"], "paper.architecture[0].value is empty"),
     ("training row missing", read, ["paper.training=[{item:x}]"], "paper.training[0].section: Missing mandatory"),
     ("empty limit", read, ["paper.limits=['']"], "paper.limits[0] is empty"),
+    ("unportable tex", read, ["paper.equations=[{section:'1',name:x,tex:'a $ b'}]"],
+     "the reading report of attention_is_all_you_need cannot be rendered: '$' cannot appear inside math"),
     ("empty statement", read, ["paper.claims.0.statement=''"], "paper.claims[0].statement is empty"),
     ("lab and reason", read, ["+paper.claims.0.not_reproduced=data"], "paper.claims[0] needs exactly one of lab"),
     ("typed [SEP]", reproduce, ["lab=norm_analysis", "lab.sentences=['a [SEP] b, c.']"],

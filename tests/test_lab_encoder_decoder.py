@@ -85,8 +85,8 @@ def test_without_the_shift_a_position_reads_its_own_target():
     (["lab.start=[0,nan,1]"], r"lab.start\[1\] = .*nan.* is not a finite number"),
     (["lab.start=[0,0,1e101]"], r"lab.start\[2\] = 1.00e\+101 is too large"),
     (["lab.memory=[]"], "lab.memory is empty"),
-    (["lab.targets=[[1,0,0],[0,1,0],[0,0,1],[1,1,1],[1,0,0],[0,1,0],[0,0,1],[1,1,1],[2,0,0]]"],
-     "lab.targets is 9 x 3; this exact lab takes at most 8 rows"),
+    (["lab.targets=[[1,0,0],[0,1,0],[0,0,1],[1,1,1],[1,0,0],[0,1,0]]"],
+     "lab.targets is 6 x 3; this exact lab takes at most 5 rows of at most 4 entries"),
 ])
 def test_bad_values_are_refused_by_name(overrides, message):
     with pytest.raises(VecmixError, match=message):

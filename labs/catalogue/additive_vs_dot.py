@@ -36,7 +36,8 @@ TITLE = "Additive and dot-product attention side by side: cost, and what a growi
 SOURCE = "AIAYN §3.2.1"
 LAB = "additive_vs_dot"
 MAX_DIM = 65536  # d_k and d_a: far beyond the paper's 64 (and Britz et al.'s 1024)
-MAX_COUNT = 4096  # queries and keys per draw
+MAX_COUNT = 4096  # queries per draw
+MAX_KEYS = 32  # keys (and values) per draw: the figure draws and labels every value
 MAX_DRAWS = 100000
 D_V = 2  # the values live in the plane: the hull test is a polygon's and the figure draws it as it is
 STRESS = 1000  # the bound is checked again on the same q and k multiplied by this
@@ -226,7 +227,8 @@ def run(params):
     """
     seed = read_seed(params["seed"])
     n_q = read_positive_int(params["queries"], "lab.queries", maximum=MAX_COUNT)
-    n_k = read_positive_int(params["keys"], "lab.keys", maximum=MAX_COUNT)
+    n_k = read_positive_int(params["keys"], "lab.keys", maximum=MAX_KEYS,
+                            reason="the figure draws and labels every value")
     if n_k < 3:
         raise VecmixError(f"lab.keys = {n_k} is too few: at least 3 keys, so that the {n_k} values' convex hull in "
                           "the plane is a polygon")
