@@ -19,7 +19,7 @@ from omegaconf import OmegaConf
 from .timing import machine, medians
 
 GOAL = 300.0  # seconds for the default experiment on 2 cores
-QUICK = ["lab.heads=[1,2]", "lab.seeds=[0,1]", "lab.steps=20", "lab.d_model=8"]
+QUICK = ["lab.heads=[1,2]", "lab.base=2", "lab.seeds=[0,1]", "lab.steps=20", "lab.d_model=8"]
 
 
 def contenders(overrides):

@@ -4,7 +4,7 @@ Each lab carries its exercises (``EXERCISES`` in ``labs/catalogue/<lab>.py``); g
 filled-in file with ``python -m pytest --answers=<file or folder>``.
 
 >>> sorted(EXERCISES)[:2], sum(len(v) for v in EXERCISES.values()) >= 20
-(['attention_basic', 'cost_per_layer'], True)
+(['additive_vs_dot', 'attention_basic'], True)
 """
 
 import argparse

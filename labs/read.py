@@ -142,7 +142,7 @@ def _specification(paper):
     parts = ["## The model, as the paper specifies it", ""]
     if paper.get("equations"):
         for eq in paper["equations"]:
-            parts += [f"**{eq['name']}** (§{eq['section']}):", display(eq["tex"])]
+            parts += [f"**{eq['name']}** (§{eq['section']}):", display(*eq["tex"].splitlines())]  # no blank line
     for key, title, column in (("architecture", "Architecture", "the paper's choice"),
                                ("training", "Training and decoding", "the paper's setup")):
         if paper.get(key):

@@ -159,11 +159,13 @@ def test_without_torch_the_lab_says_what_to_install(monkeypatch):
     (["lab.learning_rate=nan"], r"lab.learning_rate = nan must be a number in \(0, 1\]"),
     (["lab.d_model=1000"], "lab.d_model = 1000 is too large for this lab"),
     (["lab.seeds=[0,1,2,3,4,5,6,7,8,9,10,11,12,13]"], "5 head counts x 14 seeds is 70 trainings; at most 64"),
-    (["lab.seeds=[4294967296]"], "lab.seeds and lab.task_seed must be below 2\\^32"),
+    (["lab.seeds=[4294967296]"], "lab.seeds\\[0\\] = 4294967296 must be below 2\\^32"),
+    (["lab.d_model=1", "lab.heads=[1]", "lab.base=1", "lab.vocabulary=256", "lab.offsets=[1]", "lab.length=128",
+      "lab.batch=2048", "lab.steps=20000", "lab.seeds=[0]"], "multiply-adds; at most"),
     (["lab.length=256", "lab.d_model=256", "lab.heads=[1]"], "hold about .* floats at once; at most 268435456"),
     (["lab.length=64", "lab.d_model=256", "lab.heads=[256]", "lab.seeds=[0]", "lab.batch=4096", "lab.steps=2"],
      "floats at once"),
-    (["lab.steps=20000"], r"lab.steps x seeds x .* at most 37748736000 \(about 5 minutes"),
+    (["lab.steps=20000"], r"lab.steps=20000, 3 seeds, .* multiply-adds; at most .* \(about 5 minutes"),
     (["lab.offsets=[[1]]"], "lab.offsets\\[0\\] = \\[1\\] must be a positive integer"),
 ])
 def test_bad_values_are_refused_by_name(overrides, message):

@@ -12,7 +12,7 @@ Modules whose names start with an underscore hold what several labs share; they 
 A lab's module is imported when it is first looked up, so that running one lab loads one.
 
 >>> list(LABS)[:3]
-['attention_basic', 'cost_per_layer', 'efficient_variants']
+['additive_vs_dot', 'attention_basic', 'cost_per_layer']
 >>> "masking" in LABS, LABS["masking"].__name__
 (True, 'labs.catalogue.masking')
 """

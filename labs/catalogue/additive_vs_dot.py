@@ -239,8 +239,10 @@ def run(params):
     if not isinstance(fan_in, bool):
         raise VecmixError(f"lab.fan_in = {fan_in!r} must be true or false")
     d_max = grid[-1]
-    check_memory(LAB, (FLOAT * draws * (n_q + n_k) * d_max, {"lab.draws": draws, "lab.d_k": d_max}),  # Q, K
+    check_memory(LAB, (FLOAT * 2 * draws * (n_q + n_k) * d_max, {"lab.draws": draws, "lab.d_k": d_max}),  # Q, K
                  (FLOAT * 4 * draws * n_q * n_k * d_a, {"lab.draws": draws, "lab.d_a": d_a}),  # hidden layers
+                 (FLOAT * 4 * draws * n_q * n_k * n_k, {"lab.draws": draws, "lab.queries": n_q,
+                                                         "lab.keys": n_k}),  # softmax Jacobians, m x m per row
                  (FLOAT * 2 * d_max * d_a, {"lab.d_k": d_max, "lab.d_a": d_a}))  # W_q, W_k
 
     rng = np.random.default_rng(seed)

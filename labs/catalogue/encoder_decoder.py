@@ -206,6 +206,8 @@ def _read(params):
                           f"{start.cols}: the decoder adds them, so they must match")
     if Y.rows < 2:
         raise VecmixError("lab.targets has one output: give at least two, so that a position has one before it")
+    if W[0].cols > MAX_DIM:
+        raise VecmixError(f"lab.W_Q maps to d_k = {W[0].cols}; this exact lab takes d_k of at most {MAX_DIM}")
     if W[0].shape != (d, W[1].cols) or W[1].rows != d:
         raise VecmixError(f"lab.W_Q is {W[0].rows} x {W[0].cols} and lab.W_K {W[1].rows} x {W[1].cols}: both must "
                           f"be {d} x d_k with the same d_k, to map vectors of size {d} to queries and keys")
@@ -264,7 +266,7 @@ EXERCISES = [
     Exercise(LAB, "visible_outputs", "The decoder's input is the output sequence offset by one position, and its "
              "self-attention is masked. Which target outputs y_s can the decoder's output at position 4 depend on? "
              "Give the set of indices s.", exact(sp.FiniteSet(1, 2, 3), "the set"), "{1, 2, 3}",
-             wrong={"{1, 2, 3, 4}": "not right", "{4}": "not right"},
+             wrong={"{1, 2, 3, 4}": "not the right set", "{4}": "not the right set"},
              hint="position t reads start, y_1, ..., y_{t-1}.", source=SOURCE_SHIFT),
     Exercise(LAB, "cross_weights", "A decoder position attends over an input sentence of 5 positions with "
              "encoder-decoder attention. How many of its 5 weights are nonzero?", exact(5, "the count"), "5",

@@ -39,7 +39,7 @@ MAX_STEPS = 20000
 MAX_RUNS = 64  # head counts x seeds
 TEST_SEQUENCES = 2048  # the held-out sequences every model is scored on
 MAX_FLOATS = 2**28  # floats the models of one head count may hold at once in a forward pass (1 GB of float32)
-DEFAULT_WORK = 300 * 3 * 64 * 8 * 32 * 32 * 5  # steps x seeds x batch x length x d_model^2 x head counts, by default
+DEFAULT_WORK = 300 * 3 * 64 * 8 * (12 * 32 * 32 + 6 * 32 + 2 * 8 * 32) * 5  # training_work of the default config
 MAX_WORK = 16 * DEFAULT_WORK  # the default takes about 20 s on one CPU thread
 
 
@@ -94,6 +94,18 @@ def parameter_count(d_model, h, vocabulary, length):
             + 2 * 2 * d                          # two LayerNorms
             + d * 4 * d + 4 * d + 4 * d * d + d  # the feed-forward network
             + d * vocabulary + vocabulary)       # the output layer
+
+
+def training_work(steps, seeds, batch, length, d_model, vocabulary, head_counts):
+    """Multiply-adds of training, per token: the projections and the feed-forward layer (12 d_model^2), the output
+    layer (vocabulary d_model) and the attention's scores and mixtures (2 length d_model), for every step, sequence,
+    seed and head count (the backward pass costs about twice the forward, the same for every config).
+
+    >>> training_work(300, 3, 64, 8, 32, 6, 5) == DEFAULT_WORK
+    True
+    """
+    return steps * seeds * batch * length * (12 * d_model ** 2 + vocabulary * d_model + 2 * length * d_model) \
+        * head_counts
 
 
 def attention_multiply_adds(d_model, h, length):
@@ -196,18 +208,21 @@ def _settings(params):
         raise VecmixError(f"{len(s['heads'])} head counts x {len(s['seeds'])} seeds is {len(s['heads']) * len(s['seeds'])}"
                           f" trainings; at most {MAX_RUNS}")
     if max(s["seeds"] + [s["task_seed"]]) >= 2**32:
-        raise VecmixError(f"lab.seeds and lab.task_seed must be below 2^32 = {2**32}: torch's generators take them")
+        key, value = next((f"lab.seeds[{i}]", x) for i, x in enumerate(s["seeds"])) if max(s["seeds"]) >= 2**32 \
+            else ("lab.task_seed", s["task_seed"])
+        raise VecmixError(f"{key} = {value} must be below 2^32 = {2**32}: torch's generators take it")
     S, L, d = len(s["seeds"]), s["length"], s["d_model"]
     held = S * max(s["batch"], TEST_SEQUENCES) * L * (12 * d + 2 * s["vocabulary"] + 3 * max(s["heads"]) * L)
     if held > MAX_FLOATS:  # the activations a forward pass keeps: projections, FFN, logits and h L x L weight maps
         raise VecmixError(f"lab.seeds, lab.length, lab.d_model, lab.vocabulary and the largest of lab.heads make the "
                           f"models of one head count hold about {held} floats at once; at most {MAX_FLOATS} (1 GB): "
                           "use fewer seeds, shorter sequences, fewer heads or a smaller model")
-    work = s["steps"] * S * s["batch"] * L * d * d * len(s["heads"])
-    if work > MAX_WORK:  # multiply-adds grow with steps x sequences x tokens x d_model^2, per head count
-        raise VecmixError(f"lab.steps x seeds x lab.batch x lab.length x lab.d_model^2 x head counts = {work}; at most "
-                          f"{MAX_WORK} (about 5 minutes on one CPU thread; the default is {DEFAULT_WORK}): train "
-                          "fewer steps or a smaller model")
+    work = training_work(s["steps"], S, s["batch"], L, d, s["vocabulary"], len(s["heads"]))
+    if work > MAX_WORK:
+        raise VecmixError(f"lab.steps={s['steps']}, {S} seeds, lab.batch={s['batch']}, lab.length={L}, lab.d_model={d}, "
+                          f"lab.vocabulary={s['vocabulary']} and {len(s['heads'])} head counts need about {work:.2e} "
+                          f"multiply-adds; at most {MAX_WORK:.2e} (about 5 minutes on one CPU thread; the default "
+                          f"needs {DEFAULT_WORK:.2e}): train fewer steps or a smaller model")
     rate = params["learning_rate"]
     if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate <= 1:
         raise VecmixError(f"lab.learning_rate = {rate!r} must be a number in (0, 1]")

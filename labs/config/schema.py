@@ -198,8 +198,12 @@ def check_paper(cfg):
             for k in keys:
                 if not isinstance(entry[k], str) or not entry[k].strip():
                     raise VecmixError(f"paper.{key}[{i}].{k} is empty: every entry needs its {k}")
+                if k != "tex" and "\n" in entry[k]:  # a heading or a table row would break out of its place
+                    raise VecmixError(f"paper.{key}[{i}].{k} holds a line break: it is one line of the report")
     for i, limit in enumerate(cfg.paper.limits):
-        if not isinstance(limit, str) or not limit.strip():
+        if not isinstance(limit, str):
+            raise VecmixError(f"paper.limits[{i}] = {_shown_value(limit)} must be a sentence of text")
+        if not limit.strip():
             raise VecmixError(f"paper.limits[{i}] is empty: say what is not reproduced, and why")
     names = [("paper.name", cfg.paper.name), *((f"paper.claims[{i}].lab", c.lab)
                                                for i, c in enumerate(cfg.paper.claims) if c.lab is not None)]
