@@ -165,7 +165,9 @@ def test_without_torch_the_lab_says_what_to_install(monkeypatch):
     (["lab.length=256", "lab.d_model=256", "lab.heads=[1]"], "hold about .* floats at once; at most 268435456"),
     (["lab.length=64", "lab.d_model=256", "lab.heads=[256]", "lab.seeds=[0]", "lab.batch=4096", "lab.steps=2"],
      "floats at once"),
-    (["lab.steps=20000"], r"lab.steps=20000, 3 seeds, .* multiply-adds; at most .* \(about 5 minutes"),
+    (["lab.steps=20000"], r"lab.steps = 20000 for 5 head counts is 100000 training steps; at most 24000"),
+    (["lab.d_model=256", "lab.heads=[1]", "lab.base=1", "lab.steps=2000"],
+     r"lab.steps=2000, 3 seeds, .* multiply-adds; at most .* \(about 5 minutes"),
     (["lab.offsets=[[1]]"], "lab.offsets\\[0\\] = \\[1\\] must be a positive integer"),
 ])
 def test_bad_values_are_refused_by_name(overrides, message):

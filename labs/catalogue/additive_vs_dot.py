@@ -440,12 +440,13 @@ def _saturation_claims(stats, slope, grid, fan_in):
               f"largest / smallest <= {STEADY} for both{bounded}", observed("scaled"),
               steady["scaled"] and within["scaled"], False),
         Claim("additive-steady", "with fan-in-scaled projections (W_q, W_k entries N(0, 1/d_k)"
-              + ("" if fan_in else "; here N(0, 1)") + ") the hidden pre-activations W_q q + W_k k have variance 2 "
-              "at every d_k, as 1/sqrt(d_k) keeps the dot products' at 1, so the additive scorer stays steady as d_k "
+              + ("" if fan_in else "; this run draws N(0, 1), which makes that variance 2 d_k") + ") the hidden "
+              "pre-activations W_q q + W_k k have variance 2 at every d_k, as 1/sqrt(d_k) keeps the dot products' at "
+              "1, so the additive scorer stays steady as d_k "
               "grows: its mean largest weight, median Jacobian norm and mean tanh' (the hidden layer's slope, which "
               f"every gradient to q and k passes through) each stay within a factor of {STEADY}, and at the largest "
-              f"d_k its median Jacobian norm is at least {AHEAD} times the unscaled dot product's: the mechanism "
-              "behind additive attention doing better than unscaled dot products at large d_k",
+              f"d_k its median Jacobian norm is at least {AHEAD} times the unscaled dot product's: a mechanism "
+              "that could explain additive attention doing better than unscaled dot products at large d_k",
               f"{SOURCE} (and its reference [3])",
               f"largest / smallest <= {STEADY} for all three; median Jacobian norm at d_k = {last} >= {AHEAD} x the "
               f"unscaled one{bounded}",

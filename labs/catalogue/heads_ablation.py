@@ -41,6 +41,7 @@ TEST_SEQUENCES = 2048  # the held-out sequences every model is scored on
 MAX_FLOATS = 2**28  # floats the models of one head count may hold at once in a forward pass (1 GB of float32)
 DEFAULT_WORK = 300 * 3 * 64 * 8 * (12 * 32 * 32 + 6 * 32 + 2 * 8 * 32) * 5  # training_work of the default config
 MAX_WORK = 16 * DEFAULT_WORK  # the default takes about 20 s on one CPU thread
+MAX_STEP_CALLS = 16 * 300 * 5  # steps x head counts: the default's 1500, sixteen times over
 
 
 @dataclass
@@ -218,6 +219,10 @@ def _settings(params):
                           f"models of one head count hold about {held} floats at once; at most {MAX_FLOATS} (1 GB): "
                           "use fewer seeds, shorter sequences, fewer heads or a smaller model")
     work = training_work(s["steps"], S, s["batch"], L, d, s["vocabulary"], len(s["heads"]))
+    if s["steps"] * len(s["heads"]) > MAX_STEP_CALLS:  # each step of each head count has a fixed cost too
+        raise VecmixError(f"lab.steps = {s['steps']} for {len(s['heads'])} head counts is "
+                          f"{s['steps'] * len(s['heads'])} training steps; at most {MAX_STEP_CALLS} (about 5 minutes "
+                          "on one CPU thread, whatever the model's size)")
     if work > MAX_WORK:
         raise VecmixError(f"lab.steps={s['steps']}, {S} seeds, lab.batch={s['batch']}, lab.length={L}, lab.d_model={d}, "
                           f"lab.vocabulary={s['vocabulary']} and {len(s['heads'])} head counts need about {work:.2e} "
@@ -418,8 +423,9 @@ def _sections(s, rows, version, references):
         f"- **Verdicts.** Fixed before training and paired by seed: h = 1 and the largest h are each compared "
         f"with h = {s['base']} (the paper's base model), seed by seed; \"worse\" means at least "
         f"{decimal(MARGIN * 100, 0)} point of held-out accuracy below h = {s['base']} in every seed. With "
-        f"{len(s['seeds'])} seeds, a difference that was pure chance would pass this rule about once in "
-        f"{2 ** len(s['seeds'])} (each seed a coin toss); more seeds make it stricter.\n",
+        f"{len(s['seeds'])} seeds, a difference that was pure chance would pass this rule at most once in "
+        f"{2 ** len(s['seeds'])} (each seed at best a coin toss): a weak test, weaker still for the two claims "
+        "together; more seeds make it stricter.\n",
         "## Results\n\n"
         + table(["h", "d_k", "parameters", "accuracy by seed", "median", "perplexity by seed", "median"], rows)
         + "\n\n![held-out accuracy and perplexity against h](figures/heads.svg)\n\n"
