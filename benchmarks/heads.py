@@ -24,8 +24,6 @@ QUICK = ["lab.heads=[1,2]", "lab.base=2", "lab.seeds=[0,1]", "lab.steps=20", "la
 
 def contenders(overrides):
     """{name: callable} running the experiment with its seeds stacked (the lab) and one seed at a time."""
-    import torch
-
     from labs.catalogue import heads_ablation as lab
     from labs.reproduce import compose_lab
 
@@ -36,16 +34,12 @@ def contenders(overrides):
         lab._trained.cache_clear()
         return lab.run(params)
 
-    def trainings(stacked):
-        threads = torch.get_num_threads()
-        torch.set_num_threads(settings["threads"])
-        try:
-            if stacked:
-                return [lab._train(torch, settings, h, settings["seeds"], lab.head_width) for h in settings["heads"]]
-            return [lab._train(torch, settings, h, (seed,), lab.head_width) for h in settings["heads"]
-                    for seed in settings["seeds"]]
-        finally:
-            torch.set_num_threads(threads)
+    def trainings(stacked):  # the lab's training function itself, uncached (it sets and restores torch's threads)
+        train = lab._trained.__wrapped__
+        key = lab.training_key(settings)
+        if stacked:
+            return [train(key, h, settings["seeds"], lab.head_width) for h in settings["heads"]]
+        return [train(key, h, (seed,), lab.head_width) for h in settings["heads"] for seed in settings["seeds"]]
 
     return {"the lab, end to end (lab.run: training, scoring, figure)": end_to_end,
             "its trainings, the seeds of each h side by side (as the lab trains)": lambda: trainings(True),

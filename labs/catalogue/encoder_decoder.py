@@ -18,7 +18,8 @@ import numpy as np
 import sympy as sp
 from omegaconf import MISSING
 
-from vecmix import VecmixError, exact_attention, exact_equal, exact_softmax, in_span, is_nonnegative, is_zero, null_space, to_numeric
+from vecmix import (VecmixError, exact_attention, exact_equal, exact_sign, exact_softmax, in_span, is_nonnegative,
+                    null_space, to_numeric)
 
 from ..claims import Claim, fault, inputs
 from ..config.inputs import read_vector, read_vectors
@@ -129,7 +130,7 @@ def run(params):
     decoder_inside = [t + 1 for t in range(n) if in_span(V_enc.tolist(), list(V_dec.row(t)))]
     normals = null_space(V_enc.T.tolist()) if V_enc.rank() < V_enc.cols else []
     # every input position visible to every decoder position
-    unseen = [(t + 1, j + 1) for t in range(n) for j in range(m) if not _positive(A_cross[t, j])]
+    unseen = [(t + 1, j + 1) for t in range(n) for j in range(m) if exact_sign(A_cross[t, j]) <= 0]
     # what row t of O depends on: change the targets y_s one at a time
     moved = [_moved_rows(O, s, H, Y, start, W_Q, W_K, W_V, shift) for s in range(n)]  # rows that change with y_s
     depends = {t: [s + 1 for s in range(n) if t in moved[s]] for t in range(n)}
@@ -177,10 +178,6 @@ def run(params):
         "it; the mask's zero weights show it for every change.",
         "The encoder's output H is given, not computed by an encoder; the decoder's self-attention uses the shifted "
         "inputs themselves as queries, keys and values. The start vector stands for the paper's start symbol."])
-
-
-def _positive(a):
-    return is_nonnegative(a) and not is_zero(a)
 
 
 def _moved_rows(O, s, H, Y, start, W_Q, W_K, W_V, shift):

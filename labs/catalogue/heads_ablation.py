@@ -129,9 +129,9 @@ def run(params):
     s = _settings(params)
     counts = {h: parameter_count(s["d_model"], h, s["vocabulary"], s["length"]) for h in s["heads"]}
     flops = {h: attention_multiply_adds(s["d_model"], h, s["length"]) for h in s["heads"]}
-    task = tuple((k, v) for k, v in sorted(s.items()) if k not in ("heads", "seeds"))  # what one training reads
+    torch = _torch()
     scores = {(h, seed): score for h in s["heads"]  # (h, seed) -> (accuracy, perplexity, parameters in torch)
-              for seed, score in _trained(task, h, s["seeds"], head_width).items()}
+              for seed, score in _trained(training_key(s), h, s["seeds"], head_width).items()}
     accuracy = {h: [scores[h, seed][0] for seed in s["seeds"]] for h in s["heads"]}
     perplexity = {h: [scores[h, seed][1] for seed in s["seeds"]] for h in s["heads"]}
     base, many = s["base"], max(s["heads"])
@@ -177,7 +177,7 @@ def run(params):
     values = [Value("heads", s["heads"]), Value("seeds", s["seeds"]), Value("parameters", [counts[h] for h in s["heads"]]),
               Value("accuracy", [accuracy[h] for h in s["heads"]]),
               Value("perplexity", [perplexity[h] for h in s["heads"]])]
-    return LabResult("heads_ablation", TITLE, _intro(), _sections(s, rows, _torch().__version__, reference_accuracies(_table(_torch(), s))), claims, values, figures, _deviations(s))
+    return LabResult("heads_ablation", TITLE, _intro(), _sections(s, rows, torch.__version__, reference_accuracies(_table(torch, s)[0].numpy())), claims, values, figures, _deviations(s))
 
 
 def _settings(params):
@@ -248,6 +248,11 @@ def _torch():
     return torch
 
 
+def training_key(s):
+    """The settings one training reads (all but the head counts and seeds), hashable: _trained's key."""
+    return tuple((k, v) for k, v in sorted(s.items()) if k not in ("heads", "seeds", "base"))
+
+
 @lru_cache(maxsize=64)
 def _trained(settings, h, seeds, width):
     """{seed: (held-out accuracy, perplexity, parameters)} of the models with h heads, one per seed, trained side by
@@ -285,16 +290,16 @@ def reference_accuracies(T):
 
 
 def _table(torch, s):
-    """The task's table T, as _task draws it first from the task seed."""
+    """(T, the task seed's generator after drawing T): the table comes first, the held-out sequences after it."""
     generator = torch.Generator().manual_seed(s["task_seed"])
-    return torch.randint(0, s["vocabulary"], (s["vocabulary"],) * len(s["offsets"]), generator=generator).numpy()
+    V = s["vocabulary"]
+    return torch.randint(0, V, (V,) * len(s["offsets"]), generator=generator), generator
 
 
 def _task(torch, s):
     """The table T and a sampler of (tokens, targets); targets are -1 where t - max(offsets) < 0."""
-    generator = torch.Generator().manual_seed(s["task_seed"])
+    T, generator = _table(torch, s)
     V, L, offsets = s["vocabulary"], s["length"], s["offsets"]
-    T = torch.randint(0, V, (V,) * len(offsets), generator=generator)
     first = max(offsets)
 
     def sample(g, n):
